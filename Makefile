@@ -1,0 +1,33 @@
+# Warden's build. Two commands matter to a new user (see README.md):
+#   make install   build and install warden, then run it on the bundled example stack
+#   make test      run the whole test suite
+GO      ?= go
+GOBIN   ?= $(shell $(GO) env GOBIN)
+ifeq ($(GOBIN),)
+GOBIN   := $(shell $(GO) env GOPATH)/bin
+endif
+export GOBIN
+
+.PHONY: install build test lint unit bench
+
+install:
+	$(GO) install ./cmd/...
+	@echo "installed into $(GOBIN); running warden on the bundled example stack:"
+	@"$(GOBIN)/warden" analyze --file testdata/stacks/example.json; status=$$?; \
+	  if [ $$status -gt 1 ]; then exit $$status; fi
+
+build:
+	$(GO) build ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+test: lint unit
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./packs/...

@@ -1,0 +1,521 @@
+package engine
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/ext"
+
+	"github.com/warden-policy/warden/packs/spec"
+)
+
+// Limits bound every evaluation of one expression. CEL cost units are
+// roughly one per operation and per element visited.
+const (
+	// CostLimit stops a runaway resource-policy expression (nested
+	// comprehensions over large lists): about 0.1 s of work. Analyze sits on
+	// the critical path of every resource.
+	CostLimit = 1_000_000
+	// StackCostLimit is the limit for stack-policy expressions, which run
+	// once per run and may visit every resource of a large stack for each
+	// element they check.
+	StackCostLimit = 200_000_000
+	// interruptEvery is how many comprehension iterations pass between checks
+	// of the context, so cancellation stops long evaluations.
+	interruptEvery = 100
+)
+
+// Pack is a compiled pack: immutable, safe for concurrent use.
+type Pack struct {
+	Spec        *spec.Pack
+	Name        string
+	Version     string
+	Description string
+	Level       spec.Level
+	Tags        []string
+	// Policies in declaration order.
+	Policies []*Policy
+
+	byName map[string]*Policy
+	// stackPolicies lists the stack policies, resourceAny the resource
+	// policies without a type filter, exact and globs the others.
+	stackPolicies []*Policy
+	resourceAny   []*Policy
+	exact         map[string][]*Policy
+	globs         []*Policy
+	byType        sync.Map // type token -> *typeEntry, filled on first use
+}
+
+// Policy is one compiled policy.
+type Policy struct {
+	Spec             *spec.Policy
+	Pack             *Pack
+	Name             string
+	Description      string
+	Kind             spec.Kind
+	Severity         spec.Severity
+	Level            spec.Level // the policy's own level, or the pack's
+	Framework        *spec.Framework
+	Tags             []string
+	RemediationSteps string
+	URL              string
+	ResourceTypes    []string
+	// ConfigSchema is the policy's JSON Schema (nil: no config).
+	ConfigSchema map[string]any
+
+	config    *configSchema
+	vars      []*variable
+	varIndex  map[string]int
+	when      *program
+	whenWhy   string
+	forEach   *program
+	violation *program
+	message   []messagePart
+	remediate *remediation
+}
+
+type variable struct {
+	name string
+	prg  *program
+}
+
+type program struct {
+	expr *spec.Expr
+	prg  cel.Program
+}
+
+type messagePart struct {
+	literal string
+	prg     *program
+}
+
+type remediation struct {
+	set    []assignment
+	remove []spec.Path
+}
+
+type assignment struct {
+	path spec.Path
+	text string
+	prg  *program
+}
+
+// Load reads and compiles the pack in dir.
+func Load(dir string) (*Pack, error) {
+	sp, err := spec.LoadPack(dir)
+	if err != nil {
+		if _, ok := err.(spec.ErrorList); !ok || sp == nil {
+			return nil, err
+		}
+		// Keep going: compile what parsed, so CEL errors are reported too.
+		return compileAll(sp, err.(spec.ErrorList))
+	}
+	return Compile(sp)
+}
+
+// Parse parses and compiles a pack manifest held in memory.
+func Parse(file string, data []byte) (*Pack, error) {
+	sp, err := spec.ParsePack(file, data)
+	if err != nil {
+		list, ok := err.(spec.ErrorList)
+		if !ok {
+			return nil, err
+		}
+		return compileAll(sp, list)
+	}
+	return Compile(sp)
+}
+
+// Compile turns a parsed pack into programs: one CEL environment per pack
+// and policy kind, one program per expression, all built here, once. Every
+// problem is returned in a spec.ErrorList, positioned in the YAML.
+func Compile(sp *spec.Pack) (*Pack, error) { return compileAll(sp, nil) }
+
+func compileAll(sp *spec.Pack, errs spec.ErrorList) (*Pack, error) {
+	p := &Pack{
+		Spec: sp, Name: sp.Name, Version: sp.Version, Description: sp.Description,
+		Level: sp.EnforcementLevel, Tags: sp.Tags, byName: map[string]*Policy{}, exact: map[string][]*Policy{},
+	}
+	if p.Level == "" {
+		p.Level = spec.Advisory
+	}
+	envs, err := packEnvs()
+	if err != nil {
+		return nil, fmt.Errorf("building CEL environment: %w", err)
+	}
+	c := &compiler{pack: p, errs: &errs}
+	for _, ps := range sp.Policies {
+		pol := c.policy(ps, envs)
+		if pol == nil {
+			continue
+		}
+		if _, dup := p.byName[pol.Name]; dup {
+			continue // reported by spec
+		}
+		p.Policies = append(p.Policies, pol)
+		p.byName[pol.Name] = pol
+		p.indexPolicy(pol)
+	}
+	errs.Sort()
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Policy returns the named policy, or nil.
+func (p *Pack) Policy(name string) *Policy { return p.byName[name] }
+
+// String is "name@version".
+func (p *Pack) String() string { return p.Name + "@" + p.Version }
+
+type envSet struct{ resource, stack *cel.Env }
+
+var (
+	baseEnvOnce sync.Once
+	baseEnvs    envSet
+	baseEnvErr  error
+)
+
+// packEnvs returns the environments every pack compiles against. They hold
+// no pack state, so they are built once per process and shared: every pack
+// gets the same declarations at no start-up cost.
+func packEnvs() (envSet, error) {
+	baseEnvOnce.Do(func() {
+		base, err := cel.NewEnv(
+			cel.Variable("stack", cel.MapType(cel.StringType, cel.DynType)),
+			cel.Variable("config", cel.MapType(cel.StringType, cel.DynType)),
+			cel.OptionalTypes(),
+			cel.CrossTypeNumericComparisons(true),
+			cel.DefaultUTCTimeZone(true),
+			ext.Strings(), ext.Lists(), ext.Math(), ext.Sets(), ext.Bindings(), ext.TwoVarComprehensions(),
+			ext.Encoders(ext.EncodersVersion(1)), // base64 and json.encode; json.parse is ours
+			library(),
+		)
+		if err != nil {
+			baseEnvErr = err
+			return
+		}
+		res, err := base.Extend(cel.Variable("resource", cel.MapType(cel.StringType, cel.DynType)))
+		if err != nil {
+			baseEnvErr = err
+			return
+		}
+		st, err := base.Extend(cel.Variable("resources", cel.ListType(cel.MapType(cel.StringType, cel.DynType))))
+		if err != nil {
+			baseEnvErr = err
+			return
+		}
+		baseEnvs = envSet{resource: res, stack: st}
+	})
+	return baseEnvs, baseEnvErr
+}
+
+type compiler struct {
+	pack *Pack
+	errs *spec.ErrorList
+	pol  string
+}
+
+func (c *compiler) errorf(pos spec.Pos, code, format string, args ...any) {
+	c.errs.Add(pos, code, c.pack.Name, c.pol, format, args...)
+}
+
+func (c *compiler) policy(ps *spec.Policy, envs envSet) *Policy {
+	c.pol = ps.Name
+	pol := &Policy{
+		Spec: ps, Pack: c.pack, Name: ps.Name, Description: ps.Description, Kind: ps.Kind,
+		Severity: ps.Severity, Level: ps.EnforcementLevel, Framework: ps.Framework, Tags: ps.Tags,
+		RemediationSteps: ps.RemediationSteps, URL: ps.URL, ResourceTypes: ps.ResourceTypes,
+		varIndex: map[string]int{},
+	}
+	if pol.Level == "" {
+		pol.Level = c.pack.Level
+	}
+	if ps.Config != nil {
+		pol.ConfigSchema = ps.Config.Value
+		cs, err := compileSchema(ps.Config.Value)
+		if err != nil {
+			c.errorf(ps.Config.Pos, spec.CodeInvalid, "config schema: %v", err)
+		}
+		pol.config = cs
+	}
+	env := envs.resource
+	if ps.Kind == spec.StackKind {
+		env = envs.stack
+	}
+	// Variables see the resource (and item, under forEach); each may use the
+	// ones declared before it.
+	var extra []cel.EnvOption
+	if ps.ForEach != nil {
+		extra = append(extra, cel.Variable("item", cel.DynType))
+	}
+	for _, v := range ps.Variables {
+		venv, err := env.Extend(extra...)
+		if err != nil {
+			c.errorf(v.Pos, spec.CodeCompile, "variable %s: %v", v.Name, err)
+			continue
+		}
+		prg, out := c.compile(venv, v.Expr, "variable "+v.Name, nil, ps.Kind)
+		if prg == nil {
+			continue
+		}
+		pol.varIndex[v.Name] = len(pol.vars)
+		pol.vars = append(pol.vars, &variable{name: v.Name, prg: prg})
+		extra = append(extra, cel.Variable("variables."+v.Name, out))
+	}
+	// forEach and when are evaluated before there is an item.
+	outer := env
+	if len(pol.vars) > 0 {
+		var err error
+		outer, err = env.Extend(withoutItem(extra, ps.ForEach != nil)...)
+		if err != nil {
+			c.errorf(ps.Pos, spec.CodeCompile, "%v", err)
+			return nil
+		}
+	}
+	inner := outer
+	if len(extra) > 0 {
+		var err error
+		if inner, err = env.Extend(extra...); err != nil {
+			c.errorf(ps.Pos, spec.CodeCompile, "%v", err)
+			return nil
+		}
+	}
+	if ps.When != nil {
+		pol.when, _ = c.compile(outer, ps.When.Expr, "when", cel.BoolType, ps.Kind)
+		pol.whenWhy = ps.When.Reason
+		if pol.whenWhy == "" {
+			pol.whenWhy = "condition not met: " + strings.Join(strings.Fields(ps.When.Expr.Source), " ")
+		}
+	}
+	if ps.ForEach != nil {
+		pol.forEach, _ = c.compile(outer, ps.ForEach, "forEach", cel.ListType(cel.DynType), ps.Kind)
+	}
+	if ps.Violation != nil {
+		pol.violation, _ = c.compile(inner, ps.Violation, "violation", cel.BoolType, ps.Kind)
+	}
+	if ps.Message != nil {
+		for _, part := range ps.Message.Parts {
+			if part.Expr == nil {
+				pol.message = append(pol.message, messagePart{literal: part.Literal})
+				continue
+			}
+			prg, _ := c.compile(inner, part.Expr, "message", nil, ps.Kind)
+			pol.message = append(pol.message, messagePart{prg: prg})
+		}
+	}
+	if r := ps.Remediate; r != nil {
+		// Remediation sees the resource, not an item: it runs once per
+		// resource when any item violates.
+		rem := &remediation{}
+		for _, a := range r.Set {
+			prg, _ := c.compile(outer, a.Expr, "remediate "+a.Path.Text, nil, ps.Kind)
+			rem.set = append(rem.set, assignment{path: a.Path.Path, text: a.Path.Text, prg: prg})
+		}
+		for _, rm := range r.Remove {
+			rem.remove = append(rem.remove, rm.Path)
+		}
+		pol.remediate = rem
+	}
+	return pol
+}
+
+func withoutItem(opts []cel.EnvOption, hasItem bool) []cel.EnvOption {
+	if hasItem {
+		return opts[1:]
+	}
+	return opts
+}
+
+// resourceFields and stackFields are the fields of the resource and stack
+// objects; a typo such as resource.prop is reported when the pack loads.
+var (
+	resourceFields = []string{"urn", "type", "name", "props", "options", "provider", "parent", "dependencies", "propertyDependencies"}
+	stackFields    = []string{"name", "project", "organization", "tags", "config", "dryRun"}
+)
+
+// compile compiles one expression, reporting CEL errors at their YAML
+// position. want, when set, is the type the result must have (dyn passes:
+// property values are dynamic, and evaluation checks them).
+func (c *compiler) compile(env *cel.Env, e *spec.Expr, what string, want *cel.Type, kind spec.Kind) (*program, *cel.Type) {
+	a, iss := env.Compile(e.Source)
+	if iss != nil && iss.Err() != nil {
+		for _, ce := range iss.Errors() {
+			c.errorf(e.At(ce.Location.Line(), ce.Location.Column()), spec.CodeCompile, "%s: %s", what, ce.Message)
+		}
+		return nil, nil
+	}
+	out := a.OutputType()
+	if want != nil && !accepts(want, out) {
+		c.errorf(e.Pos(), spec.CodeCompile, "%s must be of type %s, but the expression is of type %s", what, want, out)
+		return nil, nil
+	}
+	ok := true
+	info := a.NativeRep().SourceInfo()
+	celast.PreOrderVisit(a.NativeRep().Expr(), celast.NewExprVisitor(func(x celast.Expr) {
+		if x.Kind() != celast.SelectKind || x.AsSelect().Operand().Kind() != celast.IdentKind {
+			return
+		}
+		var fields []string
+		switch x.AsSelect().Operand().AsIdent() {
+		case "resource":
+			fields = resourceFields
+		case "stack":
+			fields = stackFields
+		case "item", "resources", "config":
+			return
+		default:
+			return
+		}
+		if f := x.AsSelect().FieldName(); !slices.Contains(fields, f) {
+			loc := info.GetStartLocation(x.ID())
+			c.errorf(e.At(loc.Line(), loc.Column()), spec.CodeCompile, "%s: %s has no field %q (fields: %s)",
+				what, x.AsSelect().Operand().AsIdent(), f, strings.Join(fields, ", "))
+			ok = false
+		}
+	}))
+	if !ok {
+		return nil, nil
+	}
+	limit := uint64(CostLimit)
+	if kind == spec.StackKind {
+		limit = StackCostLimit
+	}
+	prg, err := env.Program(a,
+		cel.CostLimit(limit),
+		cel.InterruptCheckFrequency(interruptEvery),
+		cel.EvalOptions(cel.OptOptimize),
+	)
+	if err != nil {
+		c.errorf(e.Pos(), spec.CodeCompile, "%s: %v", what, err)
+		return nil, nil
+	}
+	return &program{expr: e, prg: prg}, out
+}
+
+// accepts reports whether an expression of type out can serve where want is
+// needed: dyn always can (property values are dynamic; evaluation checks
+// them), and any list serves where a list is wanted.
+func accepts(want, out *cel.Type) bool {
+	switch {
+	case out.IsExactType(cel.DynType):
+		return true
+	case want.Kind() == types.ListKind:
+		return out.Kind() == types.ListKind
+	}
+	return out.IsAssignableType(want)
+}
+
+// typeEntry is the cached answer to "which resource policies apply to this
+// type, and which are filtered out".
+type typeEntry struct {
+	applies []*Policy
+	skipped []*Policy
+}
+
+func (p *Pack) indexPolicy(pol *Policy) {
+	switch {
+	case pol.Kind == spec.StackKind:
+		p.stackPolicies = append(p.stackPolicies, pol)
+	case len(pol.ResourceTypes) == 0:
+		p.resourceAny = append(p.resourceAny, pol)
+	default:
+		glob := false
+		for _, t := range pol.ResourceTypes {
+			if strings.Contains(t, "*") {
+				glob = true
+			} else if !slices.Contains(p.exact[t], pol) {
+				p.exact[t] = append(p.exact[t], pol)
+			}
+		}
+		if glob {
+			p.globs = append(p.globs, pol)
+		}
+	}
+}
+
+// forType returns the resource policies that apply to a type token, and
+// those filtered out by their resourceTypes, in declaration order. Results
+// are cached per token: a resource pays only for the policies of its type.
+func (p *Pack) forType(token string) *typeEntry {
+	if e, ok := p.byType.Load(token); ok {
+		return e.(*typeEntry)
+	}
+	set := map[*Policy]bool{}
+	for _, pol := range p.resourceAny {
+		set[pol] = true
+	}
+	for _, pol := range p.exact[token] {
+		set[pol] = true
+	}
+	for _, pol := range p.globs {
+		if matchesType(pol.ResourceTypes, token) {
+			set[pol] = true
+		}
+	}
+	e := &typeEntry{}
+	for _, pol := range p.Policies {
+		if pol.Kind != spec.ResourceKind {
+			continue
+		}
+		if set[pol] {
+			e.applies = append(e.applies, pol)
+		} else {
+			e.skipped = append(e.skipped, pol)
+		}
+	}
+	actual, _ := p.byType.LoadOrStore(token, e)
+	return actual.(*typeEntry)
+}
+
+// matchesType reports whether token matches one of the patterns; * matches
+// any run of characters except ':' (path.Match semantics on the segments).
+func matchesType(patterns []string, token string) bool {
+	for _, pat := range patterns {
+		if pat == token {
+			return true
+		}
+		if strings.Contains(pat, "*") && globMatch(pat, token) {
+			return true
+		}
+	}
+	return false
+}
+
+func globMatch(pat, token string) bool {
+	ps, ts := strings.Split(pat, ":"), strings.Split(token, ":")
+	if len(ps) != len(ts) {
+		return false
+	}
+	for i := range ps {
+		// Within a segment * also crosses '/', so aws:s3/*:* matches every
+		// S3 resource whatever its module path.
+		ok, err := path.Match(strings.ReplaceAll(ps[i], "/", "\x00"), strings.ReplaceAll(ts[i], "/", "\x00"))
+		if err != nil || !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// SkippedFor lists the resource policies whose type filter excludes token,
+// sorted by name: the analyzer reports them as not applicable.
+func (p *Pack) SkippedFor(token string) []*Policy { return p.forType(token).skipped }
+
+// sortedNames is a helper for messages.
+func sortedNames(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,436 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
+	"cel.dev/cel-go/interpreter"
+
+	"github.com/warden-policy/warden/packs/spec"
+)
+
+// Result is the verdict of one policy on one resource (or on the stack).
+// A policy that runs once per forEach element can have several violations,
+// undecided elements and errors at once: a known violation is reported even
+// when another element cannot be decided.
+type Result struct {
+	Policy *Policy
+	Level  spec.Level
+	// NotApplicable is set, with the reason, when the policy's guard (when)
+	// excluded the resource. Nothing else is set then.
+	NotApplicable string
+	Violations    []Violation
+	// Undecided lists the elements whose verdict depends on values unknown
+	// during preview ("can't run").
+	Undecided []Undecided
+	// Errors are evaluation failures (a property of the wrong type, a cost
+	// limit); their text never contains a secret.
+	Errors []error
+}
+
+// Passed reports whether the policy ran and found nothing.
+func (r *Result) Passed() bool {
+	return r.NotApplicable == "" && len(r.Violations) == 0 && len(r.Undecided) == 0 && len(r.Errors) == 0
+}
+
+// Violation is one finding. URN is set by stack policies to the offending
+// resource (empty: the stack itself, or the analyzed resource).
+type Violation struct {
+	Message string
+	URN     string
+	Item    int // forEach index, -1 without forEach
+}
+
+// Undecided is an element whose verdict depends on unknown values.
+type Undecided struct {
+	Item   int // forEach index, -1 for the policy as a whole
+	Values []ValueRef
+}
+
+// Reason renders the undecided element in Pulumi's words, without the
+// "can't run policy" prefix the analyzer adds.
+func (u Undecided) Reason() string {
+	if len(u.Values) == 0 {
+		return "property value can't be known during preview"
+	}
+	return fmt.Sprintf("property value at %s can't be known during preview", u.Values[0])
+}
+
+// Evaluate runs every resource policy that applies to res (by type, then by
+// guard) and returns one Result per policy, in declaration order. Disabled
+// policies are left out, as are policies whose type filter excludes the
+// resource (see Pack.SkippedFor).
+func (r *Run) Evaluate(ctx context.Context, res *Resource) []Result {
+	applies := r.Pack.forType(res.Type).applies
+	if len(applies) == 0 {
+		return nil
+	}
+	s := newResourceState(ctx, r, res)
+	out := make([]Result, 0, len(applies))
+	for _, pol := range applies {
+		set := r.settings[pol]
+		if set.level == spec.Disabled {
+			continue
+		}
+		if ctx.Err() != nil {
+			out = append(out, Result{Policy: pol, Level: set.level, Errors: []error{ctx.Err()}})
+			continue
+		}
+		out = append(out, s.run(pol, set))
+	}
+	return out
+}
+
+// EvaluateStack runs the stack policies over every resource of the stack
+// (outputs as props).
+func (r *Run) EvaluateStack(ctx context.Context, resources []*Resource) []Result {
+	if len(r.Pack.stackPolicies) == 0 {
+		return nil
+	}
+	s := newStackState(ctx, r, resources)
+	var out []Result
+	for _, pol := range r.Pack.stackPolicies {
+		set := r.settings[pol]
+		if set.level == spec.Disabled {
+			continue
+		}
+		if ctx.Err() != nil {
+			out = append(out, Result{Policy: pol, Level: set.level, Errors: []error{ctx.Err()}})
+			continue
+		}
+		out = append(out, s.run(pol, set))
+	}
+	return out
+}
+
+// state is one evaluation's view of its input: converted once, shared by
+// every policy of the pack. The masked view, where secrets are unknowns
+// flagged as secret, is built only when a message or a remediation needs it.
+type state struct {
+	ctx   context.Context
+	r     *Run
+	m     *markers
+	real  view
+	mask  func() view
+	cache *view
+	// secrets says whether anything in the input is secret; without, the
+	// masked view is the real one.
+	secrets bool
+}
+
+// view holds the CEL values of the variables an expression can see.
+type view struct {
+	resource  any
+	resources any
+	stack     any
+	m         *markers
+}
+
+func newResourceState(ctx context.Context, r *Run, res *Resource) *state {
+	m := &markers{base: unknownIDBase << 2}
+	c := &converter{m: m}
+	s := &state{ctx: ctx, r: r, m: m}
+	s.real = view{resource: c.resource(res), stack: r.stack.real, m: m}
+	s.secrets = m.nsecret > 0 || r.stack.m.nsecret > 0
+	s.mask = func() view {
+		mm := &markers{base: unknownIDBase << 3}
+		mc := &converter{m: mm, mask: true}
+		return view{resource: mc.resource(res), stack: r.stack.masked, m: mm}
+	}
+	return s
+}
+
+func newStackState(ctx context.Context, r *Run, resources []*Resource) *state {
+	m := &markers{base: unknownIDBase << 2}
+	c := &converter{m: m, named: true}
+	list := make([]any, len(resources))
+	for i, res := range resources {
+		list[i] = c.resource(res)
+	}
+	s := &state{ctx: ctx, r: r, m: m, secrets: m.nsecret > 0 || r.stack.m.nsecret > 0}
+	s.real = view{resources: list, stack: r.stack.real, m: m}
+	s.mask = func() view {
+		mm := &markers{base: unknownIDBase << 3}
+		mc := &converter{m: mm, mask: true, named: true}
+		ml := make([]any, len(resources))
+		for i, res := range resources {
+			ml[i] = mc.resource(res)
+		}
+		return view{resources: ml, stack: r.stack.masked, m: mm}
+	}
+	return s
+}
+
+func (s *state) masked() view {
+	if !s.secrets {
+		return s.real
+	}
+	if s.cache == nil {
+		v := s.mask()
+		s.cache = &v
+	}
+	return *s.cache
+}
+
+// lookup finds what a CEL unknown id stands for, in any of the views.
+func (s *state) lookup(id int64) (marker, bool) {
+	for _, m := range []*markers{s.m, s.r.stack.m, s.r.stack.mm} {
+		if mk, ok := m.lookup(id); ok {
+			return mk, true
+		}
+	}
+	if s.cache != nil {
+		return s.cache.m.lookup(id)
+	}
+	return marker{}, false
+}
+
+// scrub replaces every known secret plaintext in text. Rendering already
+// masks values derived from secrets; this also covers error text.
+func (s *state) scrub(text string) string {
+	for _, list := range [][]string{s.m.secrets, s.r.stack.m.secrets} {
+		for _, sec := range list {
+			text = strings.ReplaceAll(text, sec, "[secret]")
+		}
+	}
+	return text
+}
+
+// activation resolves the names an expression can see. Variables are
+// evaluated on first use and remembered for the rest of the evaluation.
+type activation struct {
+	ctx     context.Context
+	v       *view
+	config  any
+	item    any
+	hasItem bool
+	pol     *Policy
+	vals    []ref.Val
+}
+
+func (a *activation) ResolveName(name string) (any, bool) {
+	switch name {
+	case "resource":
+		return a.v.resource, a.v.resource != nil
+	case "resources":
+		return a.v.resources, a.v.resources != nil
+	case "stack":
+		return a.v.stack, true
+	case "config":
+		return a.config, true
+	case "item":
+		return a.item, a.hasItem
+	}
+	if vname, ok := strings.CutPrefix(name, "variables."); ok {
+		i, ok := a.pol.varIndex[vname]
+		if !ok {
+			return nil, false
+		}
+		if a.vals[i] == nil {
+			a.vals[i] = a.eval(a.pol.vars[i].prg)
+		}
+		return a.vals[i], true
+	}
+	return nil, false
+}
+
+func (a *activation) Parent() interpreter.Activation { return nil }
+
+// eval runs a program; failures come back as CEL error values.
+func (a *activation) eval(p *program) ref.Val {
+	if p == nil {
+		return types.NewErr("expression did not compile")
+	}
+	out, _, err := p.prg.ContextEval(a.ctx, a)
+	if err != nil {
+		if out != nil && types.IsError(out) {
+			return out
+		}
+		return types.WrapErr(err)
+	}
+	return out
+}
+
+func (a *activation) withItem(item any) *activation {
+	b := *a
+	b.item, b.hasItem = item, true
+	b.vals = make([]ref.Val, len(a.pol.vars))
+	return &b
+}
+
+func (s *state) activation(v *view, pol *Policy, set *policySettings) *activation {
+	return &activation{ctx: s.ctx, v: v, config: set.config, pol: pol, vals: make([]ref.Val, len(pol.vars))}
+}
+
+// run evaluates one policy. A panic inside CEL or a helper becomes an error
+// in the result: one broken policy never stops the others.
+func (s *state) run(pol *Policy, set *policySettings) (res Result) {
+	res = Result{Policy: pol, Level: set.level}
+	defer func() {
+		if p := recover(); p != nil {
+			res.Errors = append(res.Errors, fmt.Errorf("internal error: %s", s.scrub(fmt.Sprint(p))))
+		}
+	}()
+	act := s.activation(&s.real, pol, set)
+	if pol.when != nil {
+		switch v := act.eval(pol.when); {
+		case v == types.False:
+			res.NotApplicable = pol.whenWhy
+			return res
+		case v == types.True:
+		default:
+			if !s.undecidedOrError(&res, v, -1, "when") {
+				return res
+			}
+		}
+	}
+	if pol.forEach == nil {
+		s.check(&res, act, pol, set, -1, nil)
+		return res
+	}
+	list := act.eval(pol.forEach)
+	lister, ok := list.(traits.Lister)
+	if !ok {
+		if !types.IsUnknownOrError(list) {
+			list = types.NewErr("want a list, got %s", list.Type().TypeName())
+		}
+		s.undecidedOrError(&res, list, -1, "forEach")
+		return res
+	}
+	var maskedItems traits.Lister
+	n := int(lister.Size().(types.Int))
+	for i := range n {
+		item := lister.Get(types.Int(i))
+		s.check(&res, act.withItem(item), pol, set, i, func() any {
+			if maskedItems == nil {
+				mv := s.masked()
+				ml, ok := s.activation(&mv, pol, set).eval(pol.forEach).(traits.Lister)
+				if !ok || int(ml.Size().(types.Int)) != n {
+					return secretItem
+				}
+				maskedItems = ml
+			}
+			return maskedItems.Get(types.Int(i))
+		})
+	}
+	return res
+}
+
+// secretItem stands for a forEach element that cannot be lined up with its
+// masked twin (the list itself depends on a secret): everything rendered
+// from it shows as a secret.
+var secretItem = types.NewUnknown(-1, nil)
+
+// check evaluates the violation for one element (or the whole resource).
+func (s *state) check(res *Result, act *activation, pol *Policy, set *policySettings, item int, maskedItem func() any) {
+	v := act.eval(pol.violation)
+	switch {
+	case v == types.True:
+		res.Violations = append(res.Violations, Violation{
+			Message: s.render(pol, set, item, maskedItem),
+			URN:     itemURN(act),
+			Item:    item,
+		})
+	case v == types.False:
+	default:
+		if _, isBool := v.(types.Bool); !isBool && !types.IsUnknownOrError(v) {
+			v = types.NewErr("violation must be a bool, got %s", v.Type().TypeName())
+		}
+		s.undecidedOrError(res, v, item, "violation")
+	}
+}
+
+// itemURN is the URN of a stack policy's offending element: the item when
+// it is a resource.
+func itemURN(act *activation) string {
+	if !act.hasItem || act.v.resources == nil {
+		return ""
+	}
+	if m, ok := act.item.(traits.Mapper); ok {
+		if u, found := m.Find(types.String("urn")); found {
+			if s, ok := u.(types.String); ok {
+				return string(s)
+			}
+		}
+	}
+	return ""
+}
+
+// undecidedOrError records an unknown or error verdict; it reports whether
+// the value was neither (evaluation may go on).
+func (s *state) undecidedOrError(res *Result, v ref.Val, item int, what string) bool {
+	switch v := v.(type) {
+	case *types.Unknown:
+		res.Undecided = append(res.Undecided, Undecided{Item: item, Values: s.refs(v)})
+		return false
+	case *types.Err:
+		msg := s.scrub(v.Error())
+		if errors.Is(v.Unwrap(), context.Canceled) || errors.Is(v.Unwrap(), context.DeadlineExceeded) {
+			res.Errors = append(res.Errors, fmt.Errorf("%s: %w", what, v.Unwrap()))
+			return false
+		}
+		if item >= 0 {
+			msg = fmt.Sprintf("forEach element %d: %s", item, msg)
+		}
+		res.Errors = append(res.Errors, fmt.Errorf("%s: %s", what, msg))
+		return false
+	}
+	return true
+}
+
+// refs lists the unknown values an unknown verdict depends on, sorted.
+func (s *state) refs(u *types.Unknown) []ValueRef {
+	var out []ValueRef
+	for _, id := range u.IDs() {
+		if mk, ok := s.lookup(id); ok && !mk.secret {
+			out = append(out, mk.ref)
+		}
+	}
+	slices.SortFunc(out, func(a, b ValueRef) int { return strings.Compare(a.String(), b.String()) })
+	return slices.CompactFunc(out, func(a, b ValueRef) bool { return a.String() == b.String() })
+}
+
+// render builds a violation message in the masked view, so that a value
+// derived from a secret shows as [secret] and an unknown one as [unknown].
+func (s *state) render(pol *Policy, set *policySettings, item int, maskedItem func() any) string {
+	if len(pol.message) == 0 {
+		return ""
+	}
+	mv := s.masked()
+	act := s.activation(&mv, pol, set)
+	if item >= 0 {
+		act = act.withItem(maskedItem())
+	}
+	var b strings.Builder
+	for _, part := range pol.message {
+		if part.prg == nil {
+			b.WriteString(part.literal)
+			continue
+		}
+		v := act.eval(part.prg)
+		if e, ok := v.(*types.Err); ok {
+			b.WriteString("[error: " + s.scrub(e.Error()) + "]")
+			continue
+		}
+		b.WriteString(format(v, s.describeUnknown))
+	}
+	return s.scrub(b.String())
+}
+
+func (s *state) describeUnknown(u *types.Unknown) string {
+	if u == secretItem {
+		return "[secret]"
+	}
+	for _, id := range u.IDs() {
+		if mk, ok := s.lookup(id); ok && mk.secret {
+			return "[secret]"
+		}
+	}
+	return "[unknown]"
+}

@@ -1,0 +1,174 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/warden-policy/warden/packs/spec"
+)
+
+// PolicyConfig is one policy's settings as a caller supplies them (from a
+// --policy-pack-config file, or a group in warden.yaml).
+type PolicyConfig struct {
+	Level      spec.Level     // empty keeps the policy's own level
+	Properties map[string]any // merged over the schema's defaults
+}
+
+// Run is a pack bound to a stack and a config: everything one analyzer run
+// evaluates against. It is immutable and safe for concurrent use; a new
+// config means a new Run (building one is cheap).
+type Run struct {
+	Pack     *Pack
+	Stack    Stack
+	settings map[*Policy]*policySettings
+	stack    stackView
+}
+
+type policySettings struct {
+	level  spec.Level
+	config map[string]any // with schema defaults
+}
+
+// stackView is the CEL form of the stack, built once per Run.
+type stackView struct {
+	real, masked map[string]any
+	m, mm        *markers
+}
+
+// ConfigError lists the policies whose config does not match their schema,
+// in the engine's words: "<pack> <version>  <policy>: <problem>".
+type ConfigError struct {
+	Pack, Version string
+	Problems      []PolicyProblem
+}
+
+// PolicyProblem is one config problem of one policy.
+type PolicyProblem struct {
+	Policy string
+	Msg    string
+}
+
+func (e *ConfigError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = fmt.Sprintf("%s %s  %s: %s", e.Pack, e.Version, p.Policy, p.Msg)
+	}
+	return "validating policy config: " + strings.Join(lines, "; ")
+}
+
+// AllPolicies is the config key that sets the level of every policy, before
+// per-policy entries apply (as in --policy-pack-config).
+const AllPolicies = "all"
+
+// NewRun checks cfg against the pack (every key must name a policy, every
+// level be valid, every config match its schema) and binds it to stack.
+// Policies missing from cfg keep their defaults.
+func (p *Pack) NewRun(stack Stack, cfg map[string]PolicyConfig) (*Run, error) {
+	r := &Run{Pack: p, Stack: stack, settings: make(map[*Policy]*policySettings, len(p.Policies))}
+	cerr := &ConfigError{Pack: p.Name, Version: p.Version}
+	all := cfg[AllPolicies]
+	if all.Level != "" && !all.Level.Valid() {
+		cerr.Problems = append(cerr.Problems, PolicyProblem{Policy: AllPolicies,
+			Msg: fmt.Sprintf("enforcement level %q is not one of advisory, mandatory, remediate, disabled", all.Level)})
+	}
+	if len(all.Properties) > 0 {
+		cerr.Problems = append(cerr.Problems, PolicyProblem{Policy: AllPolicies, Msg: "all takes an enforcement level only"})
+	}
+	for _, name := range sortedKeys(cfg) {
+		if name != AllPolicies && p.byName[name] == nil {
+			cerr.Problems = append(cerr.Problems, PolicyProblem{Policy: name, Msg: "no such policy in the pack"})
+		}
+	}
+	for _, pol := range p.Policies {
+		s := &policySettings{level: pol.Level}
+		if all.Level != "" {
+			s.level = all.Level
+		}
+		props := map[string]any{}
+		if c, ok := cfg[pol.Name]; ok {
+			if c.Level != "" {
+				if !c.Level.Valid() {
+					cerr.Problems = append(cerr.Problems, PolicyProblem{Policy: pol.Name,
+						Msg: fmt.Sprintf("enforcement level %q is not one of advisory, mandatory, remediate, disabled", c.Level)})
+				}
+				s.level = c.Level
+			}
+			if c.Properties != nil {
+				props = c.Properties
+			}
+		}
+		if pol.config != nil {
+			props = withDefaults(pol.config.raw, props)
+			for _, msg := range pol.config.validate(props) {
+				cerr.Problems = append(cerr.Problems, PolicyProblem{Policy: pol.Name, Msg: msg})
+			}
+		} else if len(props) > 0 {
+			cerr.Problems = append(cerr.Problems, PolicyProblem{Policy: pol.Name,
+				Msg: fmt.Sprintf("the policy takes no config, got %s", strings.Join(sortedKeys(props), ", "))})
+		}
+		s.config = props
+		r.settings[pol] = s
+	}
+	if len(cerr.Problems) > 0 {
+		return nil, cerr
+	}
+	r.stack = newStackView(&stack)
+	return r, nil
+}
+
+func newStackView(s *Stack) stackView {
+	v := stackView{m: &markers{base: unknownIDBase}, mm: &markers{base: unknownIDBase << 1}}
+	v.real = (&converter{m: v.m}).stack(s)
+	if v.m.nsecret > 0 {
+		v.masked = (&converter{m: v.mm, mask: true}).stack(s)
+	} else {
+		v.masked = v.real
+	}
+	return v
+}
+
+// Level returns the level a policy runs at in this run.
+func (r *Run) Level(pol *Policy) spec.Level {
+	if s := r.settings[pol]; s != nil {
+		return s.level
+	}
+	return pol.Level
+}
+
+// Config returns a policy's effective config in this run, defaults included.
+func (r *Run) Config(pol *Policy) map[string]any {
+	if s := r.settings[pol]; s != nil {
+		return s.config
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func hasSecret(v any) bool {
+	switch v := v.(type) {
+	case Secret, *Secret:
+		return true
+	case map[string]any:
+		for _, e := range v {
+			if hasSecret(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if hasSecret(e) {
+				return true
+			}
+		}
+	}
+	return false
+}

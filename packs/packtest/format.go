@@ -1,0 +1,453 @@
+package packtest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/warden-policy/warden/packs/engine"
+	"github.com/warden-policy/warden/packs/spec"
+)
+
+// Kind is the only test file kind.
+const Kind = "PackTest"
+
+// Outcome is an expected or actual policy result.
+type Outcome string
+
+// Outcomes a case can expect.
+const (
+	Violation     Outcome = "violation"
+	Pass          Outcome = "pass"
+	NotApplicable Outcome = "not-applicable"
+	CantRun       Outcome = "cant-run"
+	Error         Outcome = "error"
+)
+
+var outcomes = []Outcome{Violation, Pass, NotApplicable, CantRun, Error}
+
+// Suite is one test file.
+type Suite struct {
+	File   string
+	Source []byte
+	Stack  engine.Stack
+	Config map[string]engine.PolicyConfig
+	Cases  []*Case
+}
+
+// Case is one named input with its expectations.
+type Case struct {
+	Pos        spec.Pos
+	Name       string
+	Resource   *engine.Resource   // a resource case
+	Resources  []*engine.Resource // a stack case
+	Expect     []*Expectation
+	Remediated map[string]any // expected inputs after remediation; nil: not checked
+	Stack      engine.Stack
+}
+
+// Expectation is what one policy should return.
+type Expectation struct {
+	Pos     spec.Pos
+	Policy  string
+	Result  Outcome
+	Message string // substring of a violation message
+	Count   int    // number of violations; 0: any
+	Path    string // for cant-run: the unknown value's path (.tags.owner)
+}
+
+// LoadSuites reads every *.yaml and *.yml file in dir/tests. A pack without
+// tests has no suites.
+func LoadSuites(dir string) ([]*Suite, error) {
+	var files []string
+	for _, pat := range []string{"*.yaml", "*.yml"} {
+		m, err := filepath.Glob(filepath.Join(dir, "tests", pat))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, m...)
+	}
+	slices.Sort(files)
+	var suites []*Suite
+	var errs spec.ErrorList
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("reading test file: %w", err)
+		}
+		s, err := ParseSuite(f, data)
+		if err != nil {
+			var list spec.ErrorList
+			if errors.As(err, &list) {
+				errs.Append(list)
+				continue
+			}
+			return nil, err
+		}
+		suites = append(suites, s)
+	}
+	errs.Sort()
+	return suites, errs.Err()
+}
+
+// ParseSuite parses one test file.
+func ParseSuite(file string, data []byte) (*Suite, error) {
+	d := &decoder{file: file}
+	s := &Suite{File: file, Source: data, Stack: engine.Stack{Name: "test", Project: "test", Organization: "organization"}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, spec.ErrorList{{Pos: spec.Pos{File: file}, Code: spec.CodeSyntax, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, spec.ErrorList{{Pos: spec.Pos{File: file, Line: 1, Col: 1}, Code: spec.CodeSchema, Msg: "a test file is a mapping with apiVersion, kind and cases"}}
+	}
+	root := doc.Content[0]
+	var casesNode *yaml.Node
+	d.fields(root, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "apiVersion":
+			if v.Value != spec.APIVersion {
+				d.errorf(v, "apiVersion %q is not supported: want %q", v.Value, spec.APIVersion)
+			}
+		case "kind":
+			if v.Value != Kind {
+				d.errorf(v, "kind %q: want %q", v.Value, Kind)
+			}
+		case "stack":
+			s.Stack = d.stack(v, s.Stack)
+		case "config":
+			s.Config = d.config(v)
+		case "cases":
+			casesNode = v
+		default:
+			d.errorf(k, "unknown field %q in test file (want apiVersion, kind, stack, config, cases)", key)
+		}
+	})
+	if casesNode == nil || casesNode.Kind != yaml.SequenceNode {
+		d.errorf(root, "missing cases: a list of test cases")
+	} else {
+		for _, n := range casesNode.Content {
+			if c := d.testCase(n, s.Stack); c != nil {
+				s.Cases = append(s.Cases, c)
+			}
+		}
+	}
+	d.errs.Sort()
+	if err := d.errs.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+type decoder struct {
+	file string
+	errs spec.ErrorList
+}
+
+func (d *decoder) pos(n *yaml.Node) spec.Pos {
+	return spec.Pos{File: d.file, Line: n.Line, Col: n.Column}
+}
+
+func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
+	d.errs.Add(d.pos(n), spec.CodeSchema, "", "", format, args...)
+}
+
+func (d *decoder) fields(n *yaml.Node, fn func(key string, k, v *yaml.Node)) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "want a mapping")
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		fn(n.Content[i].Value, n.Content[i], n.Content[i+1])
+	}
+}
+
+func (d *decoder) stack(n *yaml.Node, s engine.Stack) engine.Stack {
+	d.fields(n, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "name":
+			s.Name = v.Value
+		case "project":
+			s.Project = v.Value
+		case "organization":
+			s.Organization = v.Value
+		case "dryRun":
+			s.DryRun = v.Value == "true"
+		case "tags":
+			s.Tags = map[string]string{}
+			d.fields(v, func(tk string, _, tv *yaml.Node) { s.Tags[tk] = tv.Value })
+		case "config":
+			if m, ok := d.value(v).(map[string]any); ok {
+				s.Config = m
+			}
+		default:
+			d.errorf(k, "unknown field %q in stack (want name, project, organization, tags, config, dryRun)", key)
+		}
+	})
+	return s
+}
+
+// config reads policy config in the --policy-pack-config forms: a level
+// string, or an object whose enforcementLevel is pulled out.
+func (d *decoder) config(n *yaml.Node) map[string]engine.PolicyConfig {
+	out := map[string]engine.PolicyConfig{}
+	d.fields(n, func(name string, _, v *yaml.Node) {
+		var pc engine.PolicyConfig
+		switch val := d.value(v).(type) {
+		case string:
+			pc.Level = spec.Level(val)
+		case map[string]any:
+			if l, ok := val["enforcementLevel"].(string); ok {
+				pc.Level = spec.Level(l)
+				delete(val, "enforcementLevel")
+			}
+			pc.Properties = val
+		default:
+			d.errorf(v, "config for %s: want a level or a mapping", name)
+		}
+		out[name] = pc
+	})
+	return out
+}
+
+func (d *decoder) testCase(n *yaml.Node, stack engine.Stack) *Case {
+	c := &Case{Pos: d.pos(n), Stack: stack}
+	d.fields(n, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "name":
+			c.Name = v.Value
+		case "stack":
+			c.Stack = d.stack(v, c.Stack)
+		case "resource":
+			c.Resource = d.resource(v)
+		case "resources":
+			if v.Kind != yaml.SequenceNode {
+				d.errorf(v, "resources: want a list of resources")
+				return
+			}
+			for _, r := range v.Content {
+				if res := d.resource(r); res != nil {
+					c.Resources = append(c.Resources, res)
+				}
+			}
+		case "expect":
+			d.fields(v, func(policy string, pk, pv *yaml.Node) {
+				if e := d.expectation(policy, pk, pv); e != nil {
+					c.Expect = append(c.Expect, e)
+				}
+			})
+		case "remediated":
+			m, ok := d.value(v).(map[string]any)
+			if !ok {
+				d.errorf(v, "remediated: want a mapping of properties")
+			}
+			c.Remediated = m
+		default:
+			d.errorf(k, "unknown field %q in case (want name, stack, resource, resources, expect, remediated)", key)
+		}
+	})
+	if c.Name == "" {
+		d.errorf(n, "case without a name")
+	}
+	if (c.Resource == nil) == (c.Resources == nil) {
+		d.errorf(n, "case %q: give either resource (resource policies) or resources (stack policies)", c.Name)
+	}
+	if len(c.Expect) == 0 {
+		d.errorf(n, "case %q expects nothing", c.Name)
+	}
+	fill := func(r *engine.Resource) {
+		if r.URN == "" {
+			r.URN = fmt.Sprintf("urn:pulumi:%s::%s::%s::%s", c.Stack.Name, c.Stack.Project, r.Type, r.Name)
+		}
+	}
+	if c.Resource != nil {
+		fill(c.Resource)
+	}
+	for _, r := range c.Resources {
+		fill(r)
+	}
+	return c
+}
+
+func (d *decoder) expectation(policy string, k, v *yaml.Node) *Expectation {
+	e := &Expectation{Pos: d.pos(k), Policy: policy}
+	if v.Kind == yaml.ScalarNode {
+		e.Result = Outcome(v.Value)
+	} else {
+		d.fields(v, func(key string, fk, fv *yaml.Node) {
+			switch key {
+			case "result":
+				e.Result = Outcome(fv.Value)
+			case "message":
+				e.Message = fv.Value
+			case "path":
+				e.Path = fv.Value
+			case "count":
+				n, err := strconv.Atoi(fv.Value)
+				if err != nil || n < 1 {
+					d.errorf(fv, "count: want a positive number")
+				}
+				e.Count = n
+			default:
+				d.errorf(fk, "unknown field %q in expectation (want result, message, count, path)", key)
+			}
+		})
+	}
+	if !slices.Contains(outcomes, e.Result) {
+		d.errorf(v, "result %q must be one of violation, pass, not-applicable, cant-run, error", e.Result)
+		return nil
+	}
+	return e
+}
+
+func (d *decoder) resource(n *yaml.Node) *engine.Resource {
+	r := &engine.Resource{}
+	d.fields(n, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "type":
+			r.Type = v.Value
+		case "name":
+			r.Name = v.Value
+		case "urn":
+			r.URN = v.Value
+		case "parent":
+			r.Parent = v.Value
+		case "props", "inputs", "outputs":
+			m, ok := d.value(v).(map[string]any)
+			if !ok && v.Tag != "!!null" {
+				d.errorf(v, "%s: want a mapping of properties", key)
+			}
+			r.Props = m
+		case "options":
+			r.Options = d.options(v)
+		case "provider":
+			p := &engine.Provider{}
+			d.fields(v, func(pk string, _, pv *yaml.Node) {
+				switch pk {
+				case "name":
+					p.Name = pv.Value
+				case "type":
+					p.Type = pv.Value
+				case "urn":
+					p.URN = pv.Value
+				case "props":
+					p.Props, _ = d.value(pv).(map[string]any)
+				default:
+					d.errorf(pv, "unknown field %q in provider", pk)
+				}
+			})
+			r.Provider = p
+		case "dependencies":
+			r.Dependencies = d.strings(v)
+		case "propertyDependencies":
+			r.PropertyDependencies = map[string][]string{}
+			d.fields(v, func(prop string, _, pv *yaml.Node) { r.PropertyDependencies[prop] = d.strings(pv) })
+		default:
+			d.errorf(k, "unknown field %q in resource", key)
+		}
+	})
+	if r.Type == "" {
+		d.errorf(n, "resource without a type")
+	}
+	if r.Name == "" {
+		r.Name = "r"
+	}
+	return r
+}
+
+func (d *decoder) options(n *yaml.Node) engine.Options {
+	var o engine.Options
+	d.fields(n, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "protect":
+			o.Protect = v.Value == "true"
+		case "deleteBeforeReplace":
+			o.DeleteBeforeReplace = v.Value == "true"
+		case "ignoreChanges":
+			o.IgnoreChanges = d.strings(v)
+		case "aliases":
+			o.Aliases = d.strings(v)
+		case "additionalSecretOutputs":
+			o.AdditionalSecretOutputs = d.strings(v)
+		case "parent":
+			o.Parent = v.Value
+		case "customTimeouts":
+			d.fields(v, func(tk string, _, tv *yaml.Node) {
+				switch tk {
+				case "create":
+					o.CustomTimeouts.Create = tv.Value
+				case "update":
+					o.CustomTimeouts.Update = tv.Value
+				case "delete":
+					o.CustomTimeouts.Delete = tv.Value
+				}
+			})
+		default:
+			d.errorf(k, "unknown field %q in options", key)
+		}
+	})
+	return o
+}
+
+func (d *decoder) strings(n *yaml.Node) []string {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, "want a list of strings")
+		return nil
+	}
+	out := make([]string, len(n.Content))
+	for i, c := range n.Content {
+		out[i] = c.Value
+	}
+	return out
+}
+
+// value decodes a YAML node into an engine value. Numbers become float64, as
+// Pulumi sends them; !unknown and !secret mark unknown and secret values.
+func (d *decoder) value(n *yaml.Node) any {
+	switch n.Tag {
+	case "!unknown":
+		return engine.Unknown{}
+	case "!secret":
+		inner := *n
+		inner.Tag = ""
+		if n.Kind == yaml.ScalarNode {
+			inner.Tag = "!!str"
+			if n.Style == 0 { // plain scalars keep their resolved type
+				var v any
+				_ = yaml.Unmarshal([]byte(n.Value), &v)
+				return engine.Secret{Value: spec.Normalize(v)}
+			}
+		}
+		return engine.Secret{Value: d.value(&inner)}
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		return d.value(n.Alias)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			m[n.Content[i].Value] = d.value(n.Content[i+1])
+		}
+		return m
+	case yaml.SequenceNode:
+		l := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			l[i] = d.value(c)
+		}
+		return l
+	case yaml.ScalarNode:
+		var v any
+		if err := n.Decode(&v); err != nil {
+			d.errorf(n, "%v", err)
+			return nil
+		}
+		return spec.Normalize(v)
+	}
+	return nil
+}
