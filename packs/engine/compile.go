@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"io/fs"
 	"path"
 	"slices"
 	"sort"
@@ -108,8 +109,12 @@ type assignment struct {
 }
 
 // Load reads and compiles the pack in dir.
-func Load(dir string) (*Pack, error) {
-	sp, err := spec.LoadPack(dir)
+func Load(dir string) (*Pack, error) { return load(spec.LoadPack(dir)) }
+
+// LoadFS reads and compiles the pack in dir of fsys.
+func LoadFS(fsys fs.FS, dir string) (*Pack, error) { return load(spec.LoadPackFS(fsys, dir)) }
+
+func load(sp *spec.Pack, err error) (*Pack, error) {
 	if err != nil {
 		if _, ok := err.(spec.ErrorList); !ok || sp == nil {
 			return nil, err

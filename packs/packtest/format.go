@@ -3,7 +3,9 @@ package packtest
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -65,9 +67,15 @@ type Expectation struct {
 // LoadSuites reads every *.yaml and *.yml file in dir/tests. A pack without
 // tests has no suites.
 func LoadSuites(dir string) ([]*Suite, error) {
+	return LoadSuitesFS(os.DirFS(dir), "", dir)
+}
+
+// LoadSuitesFS reads the suites of the pack in dir of fsys; display is how
+// file names start in messages.
+func LoadSuitesFS(fsys fs.FS, dir, display string) ([]*Suite, error) {
 	var files []string
 	for _, pat := range []string{"*.yaml", "*.yml"} {
-		m, err := filepath.Glob(filepath.Join(dir, "tests", pat))
+		m, err := fs.Glob(fsys, path.Join(dir, "tests", pat))
 		if err != nil {
 			return nil, err
 		}
@@ -76,8 +84,9 @@ func LoadSuites(dir string) ([]*Suite, error) {
 	slices.Sort(files)
 	var suites []*Suite
 	var errs spec.ErrorList
-	for _, f := range files {
-		data, err := os.ReadFile(f)
+	for _, name := range files {
+		data, err := fs.ReadFile(fsys, name)
+		f := filepath.Join(display, strings.TrimPrefix(name, dir))
 		if err != nil {
 			return nil, fmt.Errorf("reading test file: %w", err)
 		}

@@ -335,3 +335,27 @@ func leakedSecret(r *engine.Result, secrets []string) string {
 	}
 	return ""
 }
+
+// Coverage says which outcomes a policy's cases exercised.
+type Coverage struct {
+	Violation, Pass bool
+}
+
+// CoverageOf reports, for one policy, whether some passing case expected a
+// violation and some passing case expected a pass.
+func CoverageOf(results []*CaseResult, policy string) Coverage {
+	var c Coverage
+	for _, r := range results {
+		if !r.Passed() {
+			continue
+		}
+		for _, e := range r.Case.Expect {
+			if e.Policy != policy {
+				continue
+			}
+			c.Violation = c.Violation || e.Result == Violation
+			c.Pass = c.Pass || e.Result == Pass
+		}
+	}
+	return c
+}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -32,8 +34,16 @@ func IsTypeToken(t string) bool { return typeTokenRE.MatchString(t) }
 
 // LoadPack reads dir/pack.yaml.
 func LoadPack(dir string) (*Pack, error) {
-	file := filepath.Join(dir, PackFile)
-	data, err := os.ReadFile(file)
+	return loadPack(filepath.Join(dir, PackFile), os.ReadFile)
+}
+
+// LoadPackFS reads dir/pack.yaml from fsys (the built-in packs are embedded).
+func LoadPackFS(fsys fs.FS, dir string) (*Pack, error) {
+	return loadPack(path.Join(dir, PackFile), func(name string) ([]byte, error) { return fs.ReadFile(fsys, name) })
+}
+
+func loadPack(file string, read func(string) ([]byte, error)) (*Pack, error) {
+	data, err := read(file)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, ErrorList{{Pos: Pos{File: file}, Code: CodeSchema, Msg: "no " + PackFile + " in pack directory"}}

@@ -1,0 +1,67 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/warden-policy/warden/packs/spec"
+)
+
+// Exit codes, the one place that knows them.
+const (
+	ExitOK       = 0 // clean
+	ExitFindings = 1 // blocking violations, or failing pack tests
+	ExitInput    = 2 // usage or invalid input; nothing was evaluated
+	ExitInternal = 3 // a bug or an environment failure
+)
+
+// FlagError is a usage problem: wrong flags or arguments.
+type FlagError struct{ Err error }
+
+func (e *FlagError) Error() string { return e.Err.Error() }
+func (e *FlagError) Unwrap() error { return e.Err }
+
+// InputError is invalid input: a file that is not what it should be.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// errFindings means the command ran and its results fail the run; the
+// results themselves were already written.
+var errFindings = errors.New("findings")
+
+// exitCode maps an error to the process's exit code and prints it once.
+func exitCode(err error, ios *IOStreams) int {
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, errFindings) {
+		return ExitFindings
+	}
+	var list spec.ErrorList
+	if errors.As(err, &list) {
+		spec.Print(ios.ErrOut, list, readSource)
+		return ExitInput
+	}
+	var fe *FlagError
+	var ie *InputError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &fe):
+		fmt.Fprintf(ios.ErrOut, "error: %v\nRun 'warden --help' for usage.\n", err)
+		return ExitInput
+	case errors.As(err, &ie), errors.As(err, &pe):
+		fmt.Fprintf(ios.ErrOut, "error: %v\n", err)
+		return ExitInput
+	}
+	fmt.Fprintf(ios.ErrOut, "internal error: %v\n", err)
+	return ExitInternal
+}
+
+func readSource(name string) []byte {
+	b, _ := os.ReadFile(name)
+	return b
+}

@@ -1,0 +1,42 @@
+// Package commands implements the warden CLI. Each command follows the same
+// shape: an options struct, a constructor taking a run function (so tests
+// can check parsing alone), and a run function writing only to IOStreams.
+package commands
+
+import (
+	"context"
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+)
+
+// Main runs the CLI and returns the process exit code.
+func Main(args []string, ios *IOStreams) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	root := NewRootCmd(ios)
+	root.SetArgs(args)
+	return exitCode(root.ExecuteContext(ctx), ios)
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(ios *IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "warden",
+		Short:         "Policy as code for Pulumi, on every backend",
+		Long:          "Warden runs policy packs (YAML + CEL) over Pulumi resources: as the analyzer plugin during\npulumi preview and up, and from this CLI over packs, state files and backends.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{Err: err} })
+	root.AddCommand(
+		newCmdAnalyze(ios, nil),
+		newCmdTest(ios, nil),
+		newCmdValidate(ios, nil),
+		newCmdVersion(ios),
+	)
+	return root
+}

@@ -1,0 +1,223 @@
+// Package stackexport reads `pulumi stack export` files into engine
+// resources: inputs for resource policies, outputs for stack policies, as
+// `pulumi policy analyze` hands them to an analyzer.
+package stackexport
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/warden-policy/warden/packs/engine"
+)
+
+// Pulumi's wire signature for secrets, and the sentinel of unknown values.
+const (
+	sigKey      = "4dabf18193072939515e22adb298388d"
+	secretSig   = "1b47061264138c4ac30d75fd1eb44270"
+	unknownText = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+)
+
+// Stack is the content of one export.
+type Stack struct {
+	// Name, Project come from the resources' URNs
+	// (urn:pulumi:<stack>::<project>::<type>::<name>).
+	Name, Project string
+	Resources     []*Resource
+	// Encrypted counts secret values whose ciphertext could not be read:
+	// they are analyzed as unknown values, and the caller should say so.
+	Encrypted int
+}
+
+// Resource is one resource of the export.
+type Resource struct {
+	Inputs  *engine.Resource // props = inputs
+	Outputs *engine.Resource // props = outputs
+	Custom  bool
+}
+
+type export struct {
+	Version    int `json:"version"`
+	Deployment *struct {
+		Resources []struct {
+			URN                     string              `json:"urn"`
+			Custom                  bool                `json:"custom"`
+			Delete                  bool                `json:"delete"`
+			Type                    string              `json:"type"`
+			Inputs                  map[string]any      `json:"inputs"`
+			Outputs                 map[string]any      `json:"outputs"`
+			Parent                  string              `json:"parent"`
+			Provider                string              `json:"provider"`
+			Protect                 bool                `json:"protect"`
+			Dependencies            []string            `json:"dependencies"`
+			PropertyDependencies    map[string][]string `json:"propertyDependencies"`
+			AdditionalSecretOutputs []string            `json:"additionalSecretOutputs"`
+			Aliases                 []string            `json:"aliases"`
+			DeleteBeforeReplace     bool                `json:"deleteBeforeReplace"`
+			IgnoreChanges           []string            `json:"ignoreChanges"`
+			CustomTimeouts          *struct {
+				Create float64 `json:"create"`
+				Update float64 `json:"update"`
+				Delete float64 `json:"delete"`
+			} `json:"customTimeouts"`
+		} `json:"resources"`
+	} `json:"deployment"`
+}
+
+// ErrNotExport is returned for JSON that is not a stack export.
+var ErrNotExport = errors.New("not a stack export (want the output of `pulumi stack export`: {\"version\": 3, \"deployment\": {...}})")
+
+// Read parses an export.
+func Read(r io.Reader) (*Stack, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	var ex export
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&ex); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line, col := position(data, se.Offset)
+			return nil, fmt.Errorf("line %d, column %d: %v (is the file truncated?)", line, col, se)
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("unexpected end of file: the export is truncated")
+		}
+		return nil, fmt.Errorf("%w: %v", ErrNotExport, err)
+	}
+	if ex.Deployment == nil || ex.Version == 0 {
+		return nil, ErrNotExport
+	}
+	if ex.Version > 3 {
+		return nil, fmt.Errorf("stack export version %d is newer than this build reads (3)", ex.Version)
+	}
+	s := &Stack{}
+	providers := map[string]*engine.Provider{}
+	for _, r := range ex.Deployment.Resources {
+		if strings.HasPrefix(r.Type, "pulumi:providers:") {
+			providers[r.URN] = &engine.Provider{Name: urnName(r.URN), Type: r.Type, URN: r.URN, Props: s.values(r.Inputs)}
+		}
+	}
+	for _, r := range ex.Deployment.Resources {
+		if r.Delete {
+			continue // pending deletion: not part of the stack's state
+		}
+		if s.Name == "" {
+			s.Name, s.Project = urnStack(r.URN)
+		}
+		base := engine.Resource{
+			URN: r.URN, Type: r.Type, Name: urnName(r.URN), Parent: r.Parent,
+			Dependencies: r.Dependencies, PropertyDependencies: r.PropertyDependencies,
+			Options: engine.Options{
+				Protect: r.Protect, IgnoreChanges: r.IgnoreChanges, DeleteBeforeReplace: r.DeleteBeforeReplace,
+				Aliases: r.Aliases, AdditionalSecretOutputs: r.AdditionalSecretOutputs, Parent: r.Parent,
+			},
+		}
+		if r.CustomTimeouts != nil {
+			base.Options.CustomTimeouts = engine.CustomTimeouts{
+				Create: seconds(r.CustomTimeouts.Create), Update: seconds(r.CustomTimeouts.Update), Delete: seconds(r.CustomTimeouts.Delete),
+			}
+		}
+		if ref := r.Provider; ref != "" {
+			urn := ref
+			if i := strings.LastIndex(ref, "::"); i > 0 && strings.Count(ref, "::") > 3 {
+				urn = ref[:i] // provider references are "<urn>::<id>"
+			}
+			base.Provider = providers[urn]
+		}
+		in, out := base, base
+		in.Props = s.values(r.Inputs)
+		out.Props = s.values(r.Outputs)
+		s.Resources = append(s.Resources, &Resource{Inputs: &in, Outputs: &out, Custom: r.Custom})
+	}
+	return s, nil
+}
+
+func seconds(f float64) string {
+	if f == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%gs", f/1e9)
+}
+
+// values converts export values: secrets with plaintext become Secret,
+// encrypted ones Secret of an unknown, the unknown sentinel Unknown.
+func (s *Stack) values(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return s.value(m).(map[string]any)
+}
+
+func (s *Stack) value(v any) any {
+	switch v := v.(type) {
+	case string:
+		if v == unknownText {
+			return engine.Unknown{}
+		}
+		return v
+	case []any:
+		for i, e := range v {
+			v[i] = s.value(e)
+		}
+		return v
+	case map[string]any:
+		if v[sigKey] == secretSig {
+			if pt, ok := v["plaintext"].(string); ok {
+				var inner any
+				if err := json.Unmarshal([]byte(pt), &inner); err == nil {
+					return engine.Secret{Value: s.value(inner)}
+				}
+			}
+			s.Encrypted++
+			return engine.Secret{Value: engine.Unknown{}}
+		}
+		for k, e := range v {
+			v[k] = s.value(e)
+		}
+		return v
+	}
+	return v
+}
+
+// urnStack returns the stack and project of a URN.
+func urnStack(urn string) (stack, project string) {
+	rest, ok := strings.CutPrefix(urn, "urn:pulumi:")
+	if !ok {
+		return "", ""
+	}
+	parts := strings.SplitN(rest, "::", 3)
+	if len(parts) < 2 {
+		return "", ""
+	}
+	return parts[0], parts[1]
+}
+
+// urnName returns the name part of a URN (after the type).
+func urnName(urn string) string {
+	rest, ok := strings.CutPrefix(urn, "urn:pulumi:")
+	if !ok {
+		return urn
+	}
+	parts := strings.SplitN(rest, "::", 4)
+	if len(parts) < 4 {
+		return urn
+	}
+	return parts[3]
+}
+
+func position(data []byte, off int64) (line, col int) {
+	line = 1
+	last := 0
+	for i := 0; i < int(off) && i < len(data); i++ {
+		if data[i] == '\n' {
+			line++
+			last = i + 1
+		}
+	}
+	return line, int(off) - last
+}
