@@ -93,3 +93,21 @@ func readFile(name string) []byte {
 }
 
 var _ = context.Background
+
+// TestReadmeExamples keeps packs/README.md honest: its pack and test file
+// are the readme case directory, byte for byte.
+func TestReadmeExamples(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"testdata/cases/readme/pack.yaml", "testdata/cases/readme/tests/readme.yaml"} {
+		want, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(readme, append([]byte("```yaml\n"), want...)) {
+			t.Errorf("packs/README.md does not show %s as it is", f)
+		}
+	}
+}
