@@ -13,6 +13,9 @@ import (
 type PolicyConfig struct {
 	Level      spec.Level     // empty keeps the policy's own level
 	Properties map[string]any // merged over the schema's defaults
+	// Pos is where the config was written, when known; problems with it
+	// are reported there.
+	Pos spec.Pos
 }
 
 // Run is a pack bound to a stack and a config: everything one analyzer run
@@ -45,6 +48,7 @@ type ConfigError struct {
 
 // PolicyProblem is one config problem of one policy.
 type PolicyProblem struct {
+	Pos    spec.Pos
 	Policy string
 	Msg    string
 }
@@ -52,9 +56,12 @@ type PolicyProblem struct {
 func (e *ConfigError) Error() string {
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
-		lines[i] = fmt.Sprintf("%s %s  %s: %s", e.Pack, e.Version, p.Policy, p.Msg)
+		lines[i] = fmt.Sprintf("validating policy config: %s %s  %s: %s", e.Pack, e.Version, p.Policy, p.Msg)
+		if p.Pos.IsValid() {
+			lines[i] = p.Pos.String() + ": " + lines[i]
+		}
 	}
-	return "validating policy config: " + strings.Join(lines, "; ")
+	return strings.Join(lines, "\n")
 }
 
 // AllPolicies is the config key that sets the level of every policy, before
@@ -69,19 +76,20 @@ func (p *Pack) NewRun(stack Stack, cfg map[string]PolicyConfig) (*Run, error) {
 	cerr := &ConfigError{Pack: p.Name, Version: p.Version}
 	all := cfg[AllPolicies]
 	if all.Level != "" && !all.Level.Valid() {
-		cerr.Problems = append(cerr.Problems, PolicyProblem{Policy: AllPolicies,
+		cerr.Problems = append(cerr.Problems, PolicyProblem{Pos: all.Pos, Policy: AllPolicies,
 			Msg: fmt.Sprintf("enforcement level %q is not one of advisory, mandatory, remediate, disabled", all.Level)})
 	}
 	if len(all.Properties) > 0 {
-		cerr.Problems = append(cerr.Problems, PolicyProblem{Policy: AllPolicies, Msg: "all takes an enforcement level only"})
+		cerr.Problems = append(cerr.Problems, PolicyProblem{Pos: all.Pos, Policy: AllPolicies, Msg: "all takes an enforcement level only"})
 	}
 	for _, name := range sortedKeys(cfg) {
 		if name != AllPolicies && p.byName[name] == nil {
-			cerr.Problems = append(cerr.Problems, PolicyProblem{Policy: name, Msg: "no such policy in the pack"})
+			cerr.Problems = append(cerr.Problems, PolicyProblem{Pos: cfg[name].Pos, Policy: name, Msg: "no such policy in the pack"})
 		}
 	}
 	for _, pol := range p.Policies {
 		s := &policySettings{level: pol.Level}
+		at := cfg[pol.Name].Pos
 		if all.Level != "" {
 			s.level = all.Level
 		}
@@ -89,7 +97,7 @@ func (p *Pack) NewRun(stack Stack, cfg map[string]PolicyConfig) (*Run, error) {
 		if c, ok := cfg[pol.Name]; ok {
 			if c.Level != "" {
 				if !c.Level.Valid() {
-					cerr.Problems = append(cerr.Problems, PolicyProblem{Policy: pol.Name,
+					cerr.Problems = append(cerr.Problems, PolicyProblem{Pos: at, Policy: pol.Name,
 						Msg: fmt.Sprintf("enforcement level %q is not one of advisory, mandatory, remediate, disabled", c.Level)})
 				}
 				s.level = c.Level
@@ -101,10 +109,10 @@ func (p *Pack) NewRun(stack Stack, cfg map[string]PolicyConfig) (*Run, error) {
 		if pol.config != nil {
 			props = withDefaults(pol.config.raw, props)
 			for _, msg := range pol.config.validate(props) {
-				cerr.Problems = append(cerr.Problems, PolicyProblem{Policy: pol.Name, Msg: msg})
+				cerr.Problems = append(cerr.Problems, PolicyProblem{Pos: at, Policy: pol.Name, Msg: msg})
 			}
 		} else if len(props) > 0 {
-			cerr.Problems = append(cerr.Problems, PolicyProblem{Policy: pol.Name,
+			cerr.Problems = append(cerr.Problems, PolicyProblem{Pos: at, Policy: pol.Name,
 				Msg: fmt.Sprintf("the policy takes no config, got %s", strings.Join(sortedKeys(props), ", "))})
 		}
 		s.config = props

@@ -206,8 +206,8 @@ func (d *decoder) stack(n *yaml.Node, s engine.Stack) engine.Stack {
 // string, or an object whose enforcementLevel is pulled out.
 func (d *decoder) config(n *yaml.Node) map[string]engine.PolicyConfig {
 	out := map[string]engine.PolicyConfig{}
-	d.fields(n, func(name string, _, v *yaml.Node) {
-		var pc engine.PolicyConfig
+	d.fields(n, func(name string, k, v *yaml.Node) {
+		pc := engine.PolicyConfig{Pos: d.pos(k)}
 		switch val := d.value(v).(type) {
 		case string:
 			pc.Level = spec.Level(val)

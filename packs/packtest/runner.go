@@ -55,7 +55,7 @@ func runCase(ctx context.Context, pack *engine.Pack, s *Suite, c *Case) (*CaseRe
 	res := &CaseResult{Suite: s, Case: c, Seen: map[string]Outcome{}}
 	run, err := pack.NewRun(c.Stack, s.Config)
 	if err != nil {
-		return nil, fmt.Errorf("%s: config: %w", s.File, err)
+		return nil, err // positioned at the config in the file
 	}
 	got := map[string]*engine.Result{}
 	var results []engine.Result

@@ -64,6 +64,8 @@ func TestCLI(t *testing.T) {
 		{name: "test passing pack", args: []string{"test", "../../../packs/builtin/aws-foundations"}, code: ExitOK, golden: "test.pass.golden"},
 		{name: "test failing pack", args: []string{"test", "--coverage", "testdata/packs/failing"}, code: ExitFindings, golden: "test.fail.golden"},
 		{name: "validate broken pack", args: []string{"validate", "../../../packs/engine/testdata/errors/cel"}, code: ExitInput, stderr: "cel-errors/undeclared: violation: undeclared reference to 'resouce'"},
+		{name: "test pack with bad config", args: []string{"test", "testdata/packs/badconfig"}, code: ExitInput,
+			stderr: `testdata/packs/badconfig/tests/t.yaml:4:3: validating policy config: badconfig 0.1.0  owner-tag: enforcement level "blocking"`},
 		{name: "validate good pack", args: []string{"validate", "testdata/packs/clean"}, code: ExitOK},
 		{name: "version", args: []string{"version"}, code: ExitOK},
 	}
