@@ -41,4 +41,3 @@ func TestBuiltinPacks(t *testing.T) {
 		})
 	}
 }
-
