@@ -12,8 +12,10 @@ import (
 // Remediation is what one remediate-level policy did to a resource.
 type Remediation struct {
 	Policy *Policy
-	// Changed is set when the policy was violated and rewrote the inputs.
+	// Changed is set when the policy was violated and rewrote the inputs;
+	// Props are then the inputs after this policy (and those before it).
 	Changed bool
+	Props   map[string]any
 	// Result is the policy's verdict on the inputs it was given.
 	Result Result
 }
@@ -41,7 +43,7 @@ func (r *Run) Remediate(ctx context.Context, res *Resource) (map[string]any, []R
 			if err != nil {
 				rem.Result.Errors = append(rem.Result.Errors, err)
 			} else {
-				props, rem.Changed = next, true
+				props, rem.Changed, rem.Props = next, true, next
 			}
 		}
 		out = append(out, rem)

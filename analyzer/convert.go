@@ -1,0 +1,340 @@
+package analyzer
+
+// Conversions between Pulumi's protocol types and the engine's. Each is
+// small, pure and nil-safe; nothing else in the package touches pulumirpc
+// messages field by field.
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/warden-policy/warden/packs/engine"
+	"github.com/warden-policy/warden/packs/spec"
+)
+
+// wireOptions decode Pulumi's sentinels for unknown and secret values.
+var wireOptions = plugin.MarshalOptions{
+	Label: "analyzer", KeepUnknowns: true, KeepSecrets: true, KeepResources: true, SkipInternalKeys: true,
+}
+
+// propsFromProto decodes wire properties into engine values.
+func propsFromProto(s *structpb.Struct) (map[string]any, error) {
+	if s == nil {
+		return map[string]any{}, nil
+	}
+	pm, err := plugin.UnmarshalProperties(s, wireOptions)
+	if err != nil {
+		return nil, fmt.Errorf("decoding properties: %w", err)
+	}
+	return fromPropertyMap(pm), nil
+}
+
+func fromPropertyMap(pm resource.PropertyMap) map[string]any {
+	out := make(map[string]any, len(pm))
+	for k, v := range pm {
+		out[string(k)] = fromPropertyValue(v)
+	}
+	return out
+}
+
+func fromPropertyValue(v resource.PropertyValue) any {
+	switch {
+	case v.IsNull():
+		return nil
+	case v.IsBool():
+		return v.BoolValue()
+	case v.IsNumber():
+		return v.NumberValue()
+	case v.IsString():
+		return v.StringValue()
+	case v.IsArray():
+		arr := v.ArrayValue()
+		out := make([]any, len(arr))
+		for i, e := range arr {
+			out[i] = fromPropertyValue(e)
+		}
+		return out
+	case v.IsObject():
+		return fromPropertyMap(v.ObjectValue())
+	case v.IsComputed():
+		return engine.Unknown{}
+	case v.IsOutput():
+		o := v.OutputValue()
+		var inner any = engine.Unknown{}
+		if o.Known {
+			inner = fromPropertyValue(o.Element)
+		}
+		if o.Secret {
+			return engine.Secret{Value: inner}
+		}
+		return inner
+	case v.IsSecret():
+		return engine.Secret{Value: fromPropertyValue(v.SecretValue().Element)}
+	case v.IsResourceReference():
+		ref := v.ResourceReferenceValue()
+		out := map[string]any{"urn": string(ref.URN)}
+		if id, ok := ref.IDString(); ok {
+			out["id"] = id
+		}
+		return out
+	case v.IsAsset():
+		a := v.AssetValue()
+		return map[string]any{"hash": a.Hash, "text": a.Text, "path": a.Path, "uri": a.URI}
+	case v.IsArchive():
+		a := v.ArchiveValue()
+		return map[string]any{"hash": a.Hash, "path": a.Path, "uri": a.URI}
+	}
+	return nil
+}
+
+// propsToProto encodes engine values (remediated inputs) for the wire,
+// keeping secrets and unknowns.
+func propsToProto(m map[string]any) (*structpb.Struct, error) {
+	pm := make(resource.PropertyMap, len(m))
+	for k, v := range m {
+		pv, err := toPropertyValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("property %s: %w", k, err)
+		}
+		pm[resource.PropertyKey(k)] = pv
+	}
+	return plugin.MarshalProperties(pm, wireOptions)
+}
+
+func toPropertyValue(v any) (resource.PropertyValue, error) {
+	switch v := v.(type) {
+	case nil:
+		return resource.NewNullProperty(), nil
+	case bool:
+		return resource.NewBoolProperty(v), nil
+	case float64:
+		return resource.NewNumberProperty(v), nil
+	case int:
+		return resource.NewNumberProperty(float64(v)), nil
+	case int64:
+		return resource.NewNumberProperty(float64(v)), nil
+	case string:
+		return resource.NewStringProperty(v), nil
+	case []any:
+		arr := make([]resource.PropertyValue, len(v))
+		for i, e := range v {
+			pv, err := toPropertyValue(e)
+			if err != nil {
+				return pv, err
+			}
+			arr[i] = pv
+		}
+		return resource.NewArrayProperty(arr), nil
+	case map[string]any:
+		pm := make(resource.PropertyMap, len(v))
+		for k, e := range v {
+			pv, err := toPropertyValue(e)
+			if err != nil {
+				return pv, err
+			}
+			pm[resource.PropertyKey(k)] = pv
+		}
+		return resource.NewObjectProperty(pm), nil
+	case engine.Unknown:
+		return resource.MakeComputed(resource.NewStringProperty("")), nil
+	case engine.Secret:
+		inner, err := toPropertyValue(v.Value)
+		if err != nil {
+			return inner, err
+		}
+		return resource.MakeSecret(inner), nil
+	}
+	return resource.PropertyValue{}, fmt.Errorf("unsupported value of type %T", v)
+}
+
+// resourceFromRequest converts an Analyze or Remediate request.
+func resourceFromRequest(req *pulumirpc.AnalyzeRequest) (*engine.Resource, error) {
+	props, err := propsFromProto(req.GetProperties())
+	if err != nil {
+		return nil, err
+	}
+	prov, err := providerFromProto(req.GetProvider())
+	if err != nil {
+		return nil, err
+	}
+	opts := optionsFromProto(req.GetOptions())
+	return &engine.Resource{
+		URN: req.GetUrn(), Type: req.GetType(), Name: req.GetName(), Props: props,
+		Options: opts, Provider: prov, Parent: opts.Parent,
+	}, nil
+}
+
+// resourceFromStack converts one resource of an AnalyzeStack request.
+func resourceFromStack(r *pulumirpc.AnalyzerResource) (*engine.Resource, error) {
+	props, err := propsFromProto(r.GetProperties())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.GetUrn(), err)
+	}
+	prov, err := providerFromProto(r.GetProvider())
+	if err != nil {
+		return nil, err
+	}
+	var pdeps map[string][]string
+	if len(r.GetPropertyDependencies()) > 0 {
+		pdeps = make(map[string][]string, len(r.GetPropertyDependencies()))
+		for k, d := range r.GetPropertyDependencies() {
+			pdeps[k] = d.GetUrns()
+		}
+	}
+	return &engine.Resource{
+		URN: r.GetUrn(), Type: r.GetType(), Name: r.GetName(), Props: props,
+		Options: optionsFromProto(r.GetOptions()), Provider: prov, Parent: r.GetParent(),
+		Dependencies: r.GetDependencies(), PropertyDependencies: pdeps,
+	}, nil
+}
+
+func providerFromProto(p *pulumirpc.AnalyzerProviderResource) (*engine.Provider, error) {
+	if p == nil {
+		return nil, nil
+	}
+	props, err := propsFromProto(p.GetProperties())
+	if err != nil {
+		return nil, fmt.Errorf("provider %s: %w", p.GetUrn(), err)
+	}
+	return &engine.Provider{Name: p.GetName(), Type: p.GetType(), URN: p.GetUrn(), Props: props}, nil
+}
+
+func optionsFromProto(o *pulumirpc.AnalyzerResourceOptions) engine.Options {
+	if o == nil {
+		return engine.Options{}
+	}
+	out := engine.Options{
+		Protect: o.GetProtect(), IgnoreChanges: o.GetIgnoreChanges(), DeleteBeforeReplace: o.GetDeleteBeforeReplace(),
+		Aliases: o.GetAliases(), AdditionalSecretOutputs: o.GetAdditionalSecretOutputs(), Parent: o.GetParent(),
+	}
+	if ct := o.GetCustomTimeouts(); ct != nil {
+		out.CustomTimeouts = engine.CustomTimeouts{Create: seconds(ct.GetCreate()), Update: seconds(ct.GetUpdate()), Delete: seconds(ct.GetDelete())}
+	}
+	return out
+}
+
+func seconds(f float64) string {
+	if f == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%gs", f)
+}
+
+func levelToProto(l spec.Level) pulumirpc.EnforcementLevel {
+	switch l {
+	case spec.Mandatory:
+		return pulumirpc.EnforcementLevel_MANDATORY
+	case spec.Remediate:
+		return pulumirpc.EnforcementLevel_REMEDIATE
+	case spec.Disabled:
+		return pulumirpc.EnforcementLevel_DISABLED
+	}
+	return pulumirpc.EnforcementLevel_ADVISORY
+}
+
+func levelFromProto(l pulumirpc.EnforcementLevel) spec.Level {
+	switch l {
+	case pulumirpc.EnforcementLevel_MANDATORY:
+		return spec.Mandatory
+	case pulumirpc.EnforcementLevel_REMEDIATE:
+		return spec.Remediate
+	case pulumirpc.EnforcementLevel_DISABLED:
+		return spec.Disabled
+	}
+	return spec.Advisory
+}
+
+func severityToProto(s spec.Severity) pulumirpc.PolicySeverity {
+	switch s {
+	case spec.Low:
+		return pulumirpc.PolicySeverity_POLICY_SEVERITY_LOW
+	case spec.Medium:
+		return pulumirpc.PolicySeverity_POLICY_SEVERITY_MEDIUM
+	case spec.High:
+		return pulumirpc.PolicySeverity_POLICY_SEVERITY_HIGH
+	case spec.Critical:
+		return pulumirpc.PolicySeverity_POLICY_SEVERITY_CRITICAL
+	}
+	return pulumirpc.PolicySeverity_POLICY_SEVERITY_UNSPECIFIED
+}
+
+// policyInfo describes one policy to the engine under its exposed name.
+func policyInfo(name string, pol *engine.Policy, level spec.Level) (*pulumirpc.PolicyInfo, error) {
+	info := &pulumirpc.PolicyInfo{
+		Name: name, DisplayName: pol.Name, Description: pol.Description,
+		EnforcementLevel: levelToProto(level), Severity: severityToProto(pol.Severity),
+		PolicyType: pulumirpc.PolicyType_POLICY_TYPE_RESOURCE, Tags: pol.Tags,
+		RemediationSteps: pol.RemediationSteps, Url: pol.URL,
+	}
+	if pol.Kind == spec.StackKind {
+		info.PolicyType = pulumirpc.PolicyType_POLICY_TYPE_STACK
+	}
+	if f := pol.Framework; f != nil {
+		info.Framework = &pulumirpc.PolicyComplianceFramework{Name: f.Name, Version: f.Version, Reference: f.Reference, Specification: f.Specification}
+	}
+	if s := pol.ConfigSchema; s != nil {
+		schema, err := configSchemaToProto(s)
+		if err != nil {
+			return nil, fmt.Errorf("policy %s: %w", name, err)
+		}
+		info.ConfigSchema = schema
+	}
+	return info, nil
+}
+
+// configSchemaToProto splits a JSON Schema object into the engine's form:
+// the properties and the required list.
+func configSchemaToProto(s map[string]any) (*pulumirpc.PolicyConfigSchema, error) {
+	out := &pulumirpc.PolicyConfigSchema{}
+	if props, ok := s["properties"].(map[string]any); ok {
+		st, err := structpb.NewStruct(props)
+		if err != nil {
+			return nil, fmt.Errorf("config schema: %w", err)
+		}
+		out.Properties = st
+	}
+	if req, ok := s["required"].([]any); ok {
+		for _, r := range req {
+			if name, ok := r.(string); ok {
+				out.Required = append(out.Required, name)
+			}
+		}
+		sort.Strings(out.Required)
+	}
+	return out, nil
+}
+
+// configFromProto converts the reconciled config of Configure.
+func configFromProto(m map[string]*pulumirpc.PolicyConfig) map[string]engine.PolicyConfig {
+	out := make(map[string]engine.PolicyConfig, len(m))
+	for k, v := range m {
+		out[k] = engine.PolicyConfig{Level: levelFromProto(v.GetEnforcementLevel()), Properties: v.GetProperties().AsMap()}
+	}
+	return out
+}
+
+// stackFromProto converts ConfigureStack. Config values of secret keys are
+// secrets.
+func stackFromProto(req *pulumirpc.AnalyzerStackConfigureRequest) engine.Stack {
+	secret := make(map[string]bool, len(req.GetConfigSecretKeys()))
+	for _, k := range req.GetConfigSecretKeys() {
+		secret[k] = true
+	}
+	cfg := make(map[string]any, len(req.GetConfig()))
+	for k, v := range req.GetConfig() {
+		if secret[k] {
+			cfg[k] = engine.Secret{Value: v}
+		} else {
+			cfg[k] = v
+		}
+	}
+	return engine.Stack{
+		Name: req.GetStack(), Project: req.GetProject(), Organization: req.GetOrganization(),
+		Tags: req.GetTags(), Config: cfg, DryRun: req.GetDryRun(),
+	}
+}

@@ -1,0 +1,60 @@
+package analyzer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/hashicorp/go-hclog"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+// MaxMessageSize matches Pulumi's own servers: AnalyzeStack carries the
+// whole stack.
+const MaxMessageSize = 400 << 20
+
+// ServerOptions are the gRPC options of the plugin's server: message limits
+// as Pulumi's, and a recovery interceptor.
+func ServerOptions(log hclog.Logger) []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(MaxMessageSize),
+		grpc.MaxSendMsgSize(MaxMessageSize),
+		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
+			defer recoverPanic(log, info.FullMethod, &err)
+			return h(ctx, req)
+		}),
+	}
+}
+
+// Serve registers srv on a new gRPC server, writes the port and a newline
+// to portOut (the plugin's only stdout output), and serves lis until ctx is
+// done, then stops gracefully.
+func Serve(ctx context.Context, lis net.Listener, srv pulumirpc.AnalyzerServer, portOut io.Writer, log hclog.Logger) error {
+	gs := grpc.NewServer(ServerOptions(log)...)
+	pulumirpc.RegisterAnalyzerServer(gs, srv)
+	healthpb.RegisterHealthServer(gs, health.NewServer())
+	port := lis.Addr().(*net.TCPAddr).Port
+	if _, err := fmt.Fprintf(portOut, "%d\n", port); err != nil {
+		return fmt.Errorf("writing port: %w", err)
+	}
+	if f, ok := portOut.(interface{ Sync() error }); ok {
+		_ = f.Sync() // a pipe cannot sync; the write itself is unbuffered
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			gs.GracefulStop()
+		case <-done:
+		}
+	}()
+	if err := gs.Serve(lis); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("serving: %w", err)
+	}
+	return nil
+}

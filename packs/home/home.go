@@ -1,0 +1,430 @@
+package home
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+	"gopkg.in/yaml.v3"
+
+	"github.com/warden-policy/warden/packs/builtin"
+	"github.com/warden-policy/warden/packs/engine"
+	"github.com/warden-policy/warden/packs/spec"
+)
+
+// File is the name of a home's manifest.
+const File = "warden.yaml"
+
+// PacksDir is the folder of a home's own packs.
+const PacksDir = "packs"
+
+// Mode says when a group runs.
+type Mode string
+
+// Group modes.
+const (
+	Preventative Mode = "preventative" // during preview and update, in the plugin
+	Audit        Mode = "audit"        // over existing state, in warden audit
+)
+
+// Home is a loaded policy home.
+type Home struct {
+	// Dir is the home's directory; empty for the embedded default.
+	Dir          string
+	File         string // path of warden.yaml
+	Source       []byte
+	Organization string
+	Groups       []*Group
+}
+
+// Group is a named set of packs.
+type Group struct {
+	Pos     spec.Pos
+	Name    string
+	Mode    Mode
+	Default bool
+	Packs   []*PackEntry
+}
+
+// PackEntry is one pack of a group, resolved to a compiled pack.
+type PackEntry struct {
+	Pos   spec.Pos
+	Name  string
+	Range string // semver range as written; empty: newest
+	// Level, when set, applies to every policy of the pack (below the
+	// entry's per-policy config).
+	Level spec.Level
+	// Config is per-policy config in the --policy-pack-config forms.
+	Config map[string]engine.PolicyConfig
+	Pack   *engine.Pack
+	// Source says where the pack came from: "built-in" or its directory.
+	Source string
+}
+
+// Load reads dir/warden.yaml and every pack it names. All problems are
+// returned together as a spec.ErrorList.
+func Load(dir string) (*Home, error) {
+	file := filepath.Join(dir, File)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, spec.ErrorList{{Pos: spec.Pos{File: file}, Code: spec.CodeSchema,
+				Msg: "no " + File + " in the policy home (warden init creates one)"}}
+		}
+		return nil, fmt.Errorf("reading policy home: %w", err)
+	}
+	return Parse(dir, file, data)
+}
+
+// Exists reports whether dir has a warden.yaml.
+func Exists(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, File))
+	return err == nil
+}
+
+// Default is the embedded home: one default preventative group running
+// every built-in pack at its own levels.
+func Default() (*Home, error) {
+	packs, err := builtin.Packs()
+	if err != nil {
+		return nil, err
+	}
+	g := &Group{Name: "default", Mode: Preventative, Default: true}
+	for _, p := range packs {
+		g.Packs = append(g.Packs, &PackEntry{Name: p.Name, Pack: p, Source: "built-in"})
+	}
+	return &Home{Groups: []*Group{g}}, nil
+}
+
+// Parse reads a warden.yaml held in memory; dir is the home's directory.
+func Parse(dir, file string, data []byte) (*Home, error) {
+	h := &Home{Dir: dir, File: file, Source: data}
+	d := &decoder{file: file}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, spec.ErrorList{{Pos: spec.Pos{File: file}, Code: spec.CodeSyntax, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, spec.ErrorList{{Pos: spec.Pos{File: file, Line: 1, Col: 1}, Code: spec.CodeSchema, Msg: File + " is a mapping with organization and groups"}}
+	}
+	root := doc.Content[0]
+	d.fields(root, File, []string{"organization", "groups"}, func(key string, v *yaml.Node) {
+		switch key {
+		case "organization":
+			h.Organization = d.str(v)
+		case "groups":
+			if d.kind(v, yaml.SequenceNode, "a list of groups") {
+				for _, n := range v.Content {
+					if g := d.group(n); g != nil {
+						h.Groups = append(h.Groups, g)
+					}
+				}
+			}
+		}
+	})
+	seen := map[string]*Group{}
+	for _, g := range h.Groups {
+		if prev, ok := seen[g.Name]; ok {
+			d.errs.Add(g.Pos, spec.CodeInvalid, "", "", "duplicate group %q (first at line %d)", g.Name, prev.Pos.Line)
+		}
+		seen[g.Name] = g
+	}
+	if len(d.errs) == 0 {
+		lib := newLibrary(dir)
+		for _, g := range h.Groups {
+			for _, e := range g.Packs {
+				d.errs.Append(lib.resolve(e))
+			}
+		}
+	}
+	d.errs.Sort()
+	if err := d.errs.Err(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+type decoder struct {
+	file string
+	errs spec.ErrorList
+}
+
+func (d *decoder) pos(n *yaml.Node) spec.Pos { return spec.Pos{File: d.file, Line: n.Line, Col: n.Column} }
+
+func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
+	d.errs.Add(d.pos(n), spec.CodeSchema, "", "", format, args...)
+}
+
+func (d *decoder) kind(n *yaml.Node, k yaml.Kind, want string) bool {
+	if n.Kind == k {
+		return true
+	}
+	d.errorf(n, "want %s", want)
+	return false
+}
+
+func (d *decoder) str(n *yaml.Node) string {
+	if n.Kind != yaml.ScalarNode {
+		d.errorf(n, "want a string")
+		return ""
+	}
+	return n.Value
+}
+
+// fields walks a mapping, rejecting keys not in known.
+func (d *decoder) fields(n *yaml.Node, what string, known []string, fn func(key string, v *yaml.Node)) {
+	if !d.kind(n, yaml.MappingNode, "a mapping") {
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch {
+		case seen[k.Value]:
+			d.errorf(k, "duplicate key %q in %s", k.Value, what)
+		case !slices.Contains(known, k.Value):
+			d.errorf(k, "unknown field %q in %s (want one of %s)", k.Value, what, strings.Join(known, ", "))
+		default:
+			fn(k.Value, v)
+		}
+		seen[k.Value] = true
+	}
+}
+
+func (d *decoder) group(n *yaml.Node) *Group {
+	g := &Group{Pos: d.pos(n)}
+	d.fields(n, "group", []string{"name", "mode", "default", "packs"}, func(key string, v *yaml.Node) {
+		switch key {
+		case "name":
+			g.Name = d.str(v)
+		case "mode":
+			switch m := Mode(d.str(v)); m {
+			case Preventative, Audit:
+				g.Mode = m
+			default:
+				d.errorf(v, "mode %q must be %q or %q", m, Preventative, Audit)
+			}
+		case "default":
+			if v.Value != "true" && v.Value != "false" {
+				d.errorf(v, "default: want true or false")
+			}
+			g.Default = v.Value == "true"
+		case "packs":
+			if d.kind(v, yaml.SequenceNode, "a list of packs") {
+				for _, pn := range v.Content {
+					if e := d.packEntry(pn); e != nil {
+						g.Packs = append(g.Packs, e)
+					}
+				}
+			}
+		}
+	})
+	if g.Name == "" {
+		d.errorf(n, "group without a name")
+	}
+	if g.Mode == "" {
+		g.Mode = Preventative
+	}
+	return g
+}
+
+func (d *decoder) packEntry(n *yaml.Node) *PackEntry {
+	e := &PackEntry{Pos: d.pos(n)}
+	if n.Kind == yaml.ScalarNode { // - aws-foundations
+		e.Name = n.Value
+		return e
+	}
+	d.fields(n, "pack entry", []string{"pack", "version", "enforcementLevel", "config"}, func(key string, v *yaml.Node) {
+		switch key {
+		case "pack":
+			e.Name = d.str(v)
+		case "version":
+			e.Range = d.str(v)
+			if _, err := semver.NewConstraint(e.Range); err != nil {
+				d.errorf(v, "version %q is not a semver range (^1, ~1.2, >=1.0.0 <2)", e.Range)
+			}
+		case "enforcementLevel":
+			e.Level = spec.Level(d.str(v))
+			if !e.Level.Valid() {
+				d.errorf(v, "enforcement level %q must be one of advisory, mandatory, remediate, disabled", e.Level)
+			}
+		case "config":
+			e.Config = d.config(v)
+		}
+	})
+	if e.Name == "" {
+		d.errorf(n, "pack entry without a pack name")
+		return nil
+	}
+	return e
+}
+
+// config reads policy config in the --policy-pack-config forms.
+func (d *decoder) config(n *yaml.Node) map[string]engine.PolicyConfig {
+	out := map[string]engine.PolicyConfig{}
+	if !d.kind(n, yaml.MappingNode, "a mapping of policy names to levels or config") {
+		return out
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		pc := engine.PolicyConfig{Pos: d.pos(k)}
+		var val any
+		if err := v.Decode(&val); err != nil {
+			d.errorf(v, "%v", err)
+			continue
+		}
+		switch val := spec.Normalize(val).(type) {
+		case string:
+			pc.Level = spec.Level(val)
+		case map[string]any:
+			if l, ok := val["enforcementLevel"]; ok {
+				s, _ := l.(string)
+				pc.Level = spec.Level(s)
+				delete(val, "enforcementLevel")
+			}
+			pc.Properties = val
+		default:
+			d.errorf(v, "config for %s: want a level or a mapping", k.Value)
+			continue
+		}
+		if pc.Level != "" && !pc.Level.Valid() {
+			d.errorf(v, "enforcement level %q must be one of advisory, mandatory, remediate, disabled", pc.Level)
+		}
+		out[k.Value] = pc
+	}
+	return out
+}
+
+// library finds packs by name and version: the home's packs/ folder
+// (packs/NAME/pack.yaml, or packs/NAME/VERSION/pack.yaml for several
+// versions side by side) and the built-in catalog.
+type library struct {
+	dir   string
+	cache map[string]*engine.Pack
+}
+
+func newLibrary(dir string) *library { return &library{dir: dir, cache: map[string]*engine.Pack{}} }
+
+type candidate struct {
+	version *semver.Version
+	source  string // "built-in" or a directory
+	pack    *engine.Pack
+}
+
+func (l *library) candidates(name string) ([]candidate, spec.ErrorList) {
+	var out []candidate
+	var errs spec.ErrorList
+	if packs, err := builtin.Packs(); err == nil {
+		for _, p := range packs {
+			if p.Name == name {
+				out = append(out, candidate{version: semver.MustParse(p.Version), source: "built-in", pack: p})
+			}
+		}
+	}
+	if l.dir == "" {
+		return out, nil
+	}
+	base := filepath.Join(l.dir, PacksDir, name)
+	dirs := []string{base}
+	if entries, err := os.ReadDir(base); err == nil {
+		for _, e := range entries {
+			if e.IsDir() {
+				dirs = append(dirs, filepath.Join(base, e.Name()))
+			}
+		}
+	}
+	for _, dir := range dirs {
+		if _, err := os.Stat(filepath.Join(dir, spec.PackFile)); err != nil {
+			continue
+		}
+		p, err := l.load(dir)
+		if err != nil {
+			var list spec.ErrorList
+			if errors.As(err, &list) {
+				errs.Append(list)
+				continue
+			}
+			errs.Add(spec.Pos{File: dir}, spec.CodeInvalid, name, "", "%v", err)
+			continue
+		}
+		if p.Name != name {
+			errs.Add(spec.Pos{File: filepath.Join(dir, spec.PackFile), Line: 1, Col: 1}, spec.CodeInvalid, p.Name, "",
+				"pack in %s is named %q: a pack's folder is its name", dir, p.Name)
+			continue
+		}
+		out = append(out, candidate{version: semver.MustParse(p.Version), source: dir, pack: p})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version.GreaterThan(out[j].version) })
+	return out, errs
+}
+
+func (l *library) load(dir string) (*engine.Pack, error) {
+	if p, ok := l.cache[dir]; ok {
+		return p, nil
+	}
+	p, err := engine.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	l.cache[dir] = p
+	return p, nil
+}
+
+// resolve picks the newest version of the entry's pack within its range.
+func (l *library) resolve(e *PackEntry) spec.ErrorList {
+	cands, errs := l.candidates(e.Name)
+	if len(errs) > 0 {
+		return errs
+	}
+	var list spec.ErrorList
+	if len(cands) == 0 {
+		list.Add(e.Pos, spec.CodeInvalid, e.Name, "", "unknown pack %q: not built in (%s) and not in %s/", e.Name,
+			strings.Join(builtin.Names(), ", "), PacksDir)
+		return list
+	}
+	var c *semver.Constraints
+	if e.Range != "" {
+		c, _ = semver.NewConstraint(e.Range)
+	}
+	for i, cand := range cands {
+		if c != nil && !c.Check(cand.version) {
+			continue
+		}
+		if i+1 < len(cands) && cands[i+1].version.Equal(cand.version) {
+			list.Add(e.Pos, spec.CodeInvalid, e.Name, "", "pack %s@%s exists twice (%s and %s)", e.Name, cand.version, cand.source, cands[i+1].source)
+			return list
+		}
+		e.Pack, e.Source = cand.pack, cand.source
+		return nil
+	}
+	var have []string
+	for _, cand := range cands {
+		have = append(have, cand.version.String())
+	}
+	list.Add(e.Pos, spec.CodeInvalid, e.Name, "", "no version of pack %q matches %q (have %s)", e.Name, e.Range, strings.Join(have, ", "))
+	return list
+}
+
+// RunConfig is the engine config for an entry: the entry's level for every
+// policy, then its per-policy config.
+func (e *PackEntry) RunConfig() map[string]engine.PolicyConfig {
+	out := make(map[string]engine.PolicyConfig, len(e.Config)+1)
+	for k, v := range e.Config {
+		out[k] = v
+	}
+	if e.Level != "" {
+		all := out[engine.AllPolicies]
+		if all.Level == "" {
+			all.Level = e.Level
+			all.Pos = e.Pos
+		}
+		out[engine.AllPolicies] = all
+	}
+	return out
+}

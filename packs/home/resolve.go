@@ -1,0 +1,162 @@
+package home
+
+import (
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/warden-policy/warden/packs/engine"
+	"github.com/warden-policy/warden/packs/spec"
+)
+
+// Stack identifies the stack a resolution is for.
+type Stack struct {
+	Organization, Project, Name string
+	Tags                        map[string]string
+}
+
+// Resolution is what runs for one stack: each pack once, with a level and
+// config for every one of its policies, and why.
+type Resolution struct {
+	Packs []*Resolved
+}
+
+// Resolved is one pack of a resolution.
+type Resolved struct {
+	Pack *engine.Pack
+	// Config holds an entry for every policy, with its level always set.
+	Config map[string]engine.PolicyConfig
+	// Groups lists the groups that put the pack there, in file order.
+	Groups []string
+	// Source is where the pack came from.
+	Source string
+}
+
+// Resolve returns the packs the preventative groups apply to stack. Today
+// the default groups apply to every stack; a pack in several groups runs
+// once, each policy at the strictest level any group gives it, and config
+// merges key by key (two groups setting one key to different values is an
+// error: no rule can choose between them).
+func (h *Home) Resolve(stack Stack, mode Mode) (*Resolution, error) {
+	type acc struct {
+		res     *Resolved
+		entries []*PackEntry
+		groups  []string
+	}
+	var order []string
+	byName := map[string]*acc{}
+	var errs spec.ErrorList
+	for _, g := range h.Groups {
+		if g.Mode != mode || !g.Default {
+			continue
+		}
+		for _, e := range g.Packs {
+			a := byName[e.Name]
+			if a == nil {
+				a = &acc{}
+				byName[e.Name] = a
+				order = append(order, e.Name)
+			} else if a.entries[0].Pack != e.Pack {
+				errs.Add(e.Pos, spec.CodeInvalid, e.Name, "", "group %q selects %s but group %q selects %s for the same stack: pick one version",
+					g.Name, e.Pack, a.groups[0], a.entries[0].Pack)
+				continue
+			}
+			a.entries = append(a.entries, e)
+			a.groups = append(a.groups, g.Name)
+		}
+	}
+	out := &Resolution{}
+	for _, name := range order {
+		a := byName[name]
+		res, err := merge(stack, a.entries)
+		if err != nil {
+			if list, ok := err.(spec.ErrorList); ok {
+				errs.Append(list)
+				continue
+			}
+			return nil, err
+		}
+		res.Groups = a.groups
+		out.Packs = append(out.Packs, res)
+	}
+	errs.Sort()
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// merge combines the entries of one pack.
+func merge(stack Stack, entries []*PackEntry) (*Resolved, error) {
+	p := entries[0].Pack
+	res := &Resolved{Pack: p, Config: map[string]engine.PolicyConfig{}, Source: entries[0].Source}
+	var errs spec.ErrorList
+	type origin struct {
+		pos   spec.Pos
+		value any
+	}
+	for _, e := range entries {
+		run, err := p.NewRun(engine.Stack{Name: stack.Name, Project: stack.Project, Organization: stack.Organization}, e.RunConfig())
+		if err != nil {
+			return nil, configErrors(err, e)
+		}
+		for _, pol := range p.Policies {
+			cur, seen := res.Config[pol.Name]
+			lvl := run.Level(pol)
+			if !seen || lvl.Rank() > cur.Level.Rank() {
+				cur.Level = lvl
+			}
+			given := e.Config[pol.Name]
+			if len(given.Properties) > 0 {
+				if cur.Properties == nil {
+					cur.Properties = map[string]any{}
+				}
+				for _, k := range slices.Sorted(maps.Keys(given.Properties)) {
+					v := given.Properties[k]
+					if prev, ok := cur.Properties[k]; ok && !reflect.DeepEqual(prev, v) {
+						errs.Add(given.Pos, spec.CodeConfig, p.Name, pol.Name,
+							"config %s conflicts with another group's value for the same stack (%v here, %v there): set it in one group",
+							k, v, prev)
+						continue
+					}
+					cur.Properties[k] = v
+				}
+				cur.Pos = given.Pos
+			}
+			res.Config[pol.Name] = cur
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// configErrors positions engine config errors at the entry when the config
+// itself carries no position.
+func configErrors(err error, e *PackEntry) error {
+	ce, ok := err.(*engine.ConfigError)
+	if !ok {
+		return err
+	}
+	var list spec.ErrorList
+	for _, p := range ce.Problems {
+		pos := p.Pos
+		if !pos.IsValid() {
+			pos = e.Pos
+		}
+		list.Add(pos, spec.CodeConfig, ce.Pack, p.Policy, "%s", p.Msg)
+	}
+	return list
+}
+
+// Names lists the packs of a resolution, for messages.
+func (r *Resolution) Names() string {
+	var s []string
+	for _, p := range r.Packs {
+		s = append(s, p.Pack.String())
+	}
+	return fmt.Sprint(strings.Join(s, ", "))
+}
