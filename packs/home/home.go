@@ -155,7 +155,9 @@ type decoder struct {
 	errs spec.ErrorList
 }
 
-func (d *decoder) pos(n *yaml.Node) spec.Pos { return spec.Pos{File: d.file, Line: n.Line, Col: n.Column} }
+func (d *decoder) pos(n *yaml.Node) spec.Pos {
+	return spec.Pos{File: d.file, Line: n.Line, Col: n.Column}
+}
 
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
 	d.errs.Add(d.pos(n), spec.CodeSchema, "", "", format, args...)
