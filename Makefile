@@ -8,7 +8,12 @@ GOBIN   := $(shell $(GO) env GOPATH)/bin
 endif
 export GOBIN
 
-.PHONY: install build test lint unit bench
+.PHONY: install build test lint unit e2e e2e-tools bench
+
+# The end-to-end tests drive the real Pulumi CLI, built from the Go module
+# proxy into a cache shared by every checkout.
+E2E_BIN ?= $(or $(WARDEN_E2E_BIN),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/warden-e2e/bin)
+export WARDEN_E2E_BIN := $(E2E_BIN)
 
 install:
 	$(GO) install ./cmd/...
@@ -27,7 +32,13 @@ lint:
 unit:
 	$(GO) test -race -count=1 ./...
 
-test: lint unit
+e2e-tools:
+	bash scripts/e2e-tools.sh
+
+e2e: e2e-tools
+	$(GO) test -tags e2e -count=1 ./e2e/
+
+test: lint unit e2e
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./packs/...

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the real Pulumi CLI and the Pulumi YAML language host for the
-# end-to-end tests, into $WARDEN_E2E_BIN (default: .cache/e2e/bin in the
-# repository). Both come from the Go module proxy; nothing is downloaded from
-# anywhere else. A second run with the Go caches warm takes seconds.
+# end-to-end tests, into $WARDEN_E2E_BIN (default: warden-e2e/bin in the
+# user's cache directory, so that every checkout shares one build). Both come
+# from the Go module proxy; nothing is downloaded from anywhere else. A run
+# with the binaries already built takes no time; with the Go caches warm, a
+# rebuild takes well under a minute.
 #
 # `go install .../pkg/v3/cmd/pulumi@version` is refused because pkg's go.mod
 # has a local replace directive (sdk => ../sdk), so this generates a small
@@ -12,9 +14,9 @@ set -euo pipefail
 
 PULUMI_VERSION="${PULUMI_VERSION:-v3.274.1}"
 PULUMI_YAML_VERSION="${PULUMI_YAML_VERSION:-v1.25.0}"
-root="$(cd "$(dirname "$0")/.." && pwd)"
-bin="${WARDEN_E2E_BIN:-$root/.cache/e2e/bin}"
-work="${WARDEN_E2E_WORK:-$root/.cache/e2e/pulumi-wrapper}"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/warden-e2e"
+bin="${WARDEN_E2E_BIN:-$cache/bin}"
+work="$cache/pulumi-wrapper"
 mkdir -p "$bin" "$work"
 
 stamp="$bin/.pulumi-$PULUMI_VERSION"
