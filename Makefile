@@ -7,6 +7,8 @@ ifeq ($(GOBIN),)
 GOBIN   := $(shell $(GO) env GOPATH)/bin
 endif
 export GOBIN
+VERSION ?= 0.1.0
+LDFLAGS := -X github.com/warden-policy/warden/internal/version.Version=$(VERSION)
 
 .PHONY: install build test lint unit e2e e2e-tools bench
 
@@ -15,8 +17,17 @@ export GOBIN
 E2E_BIN ?= $(or $(WARDEN_E2E_BIN),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/warden-e2e/bin)
 export WARDEN_E2E_BIN := $(E2E_BIN)
 
+# install puts warden (also the language plugin) and pulumi-analyzer-warden in
+# GOBIN and, when the pulumi CLI is on PATH, registers the language plugin
+# with it (the warning-free way the CLI finds runtime: warden).
 install:
-	$(GO) install ./cmd/...
+	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/...
+	@if command -v pulumi >/dev/null 2>&1; then \
+	  pulumi plugin install language warden $(VERSION) --file "$(GOBIN)/warden" --reinstall; \
+	else \
+	  echo "pulumi is not on PATH: once it is, run"; \
+	  echo "  pulumi plugin install language warden $(VERSION) --file $(GOBIN)/warden"; \
+	fi
 	@echo "installed into $(GOBIN); running warden on the bundled example stack:"
 	@"$(GOBIN)/warden" analyze --file testdata/stacks/example.json; status=$$?; \
 	  if [ $$status -gt 1 ]; then exit $$status; fi

@@ -350,7 +350,7 @@ func (s *Server) Analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*p
 	for _, pr := range sess.packs {
 		names := exposedNamesOf(sess, pr)
 		for _, r := range pr.run.Evaluate(ctx, res) {
-			diags, na := diagnostics(names[r.Policy], &r, sess.stack.DryRun || !sess.stackKnown)
+			diags, na := diagnostics(names[r.Policy], &r)
 			resp.Diagnostics = append(resp.Diagnostics, diags...)
 			resp.NotApplicable = append(resp.NotApplicable, na...)
 		}
@@ -393,7 +393,7 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 	for _, pr := range sess.packs {
 		names := exposedNamesOf(sess, pr)
 		for _, r := range pr.run.EvaluateStack(ctx, resources) {
-			diags, na := diagnostics(names[r.Policy], &r, sess.stack.DryRun || !sess.stackKnown)
+			diags, na := diagnostics(names[r.Policy], &r)
 			resp.Diagnostics = append(resp.Diagnostics, diags...)
 			resp.NotApplicable = append(resp.NotApplicable, na...)
 		}
@@ -480,7 +480,7 @@ func exposedNamesOf(sess *session, pr *packRun) map[*engine.Policy]string {
 // violation at the policy's level, an advisory "can't run" per undecided
 // element, and an error at the policy's level (a check that cannot run
 // blocks where the policy would).
-func diagnostics(name string, r *engine.Result, preview bool) ([]*pulumirpc.AnalyzeDiagnostic, []*pulumirpc.PolicyNotApplicable) {
+func diagnostics(name string, r *engine.Result) ([]*pulumirpc.AnalyzeDiagnostic, []*pulumirpc.PolicyNotApplicable) {
 	pol := r.Policy
 	if r.NotApplicable != "" {
 		return nil, []*pulumirpc.PolicyNotApplicable{{PolicyName: name, Reason: r.NotApplicable}}
@@ -501,11 +501,9 @@ func diagnostics(name string, r *engine.Result, preview bool) ([]*pulumirpc.Anal
 		out = append(out, base(r.Level, v.Message, v.URN))
 	}
 	for _, u := range r.Undecided {
-		when := "during preview"
-		if !preview {
-			when = "now"
-		}
-		msg := fmt.Sprintf("can't run policy '%s' from policy pack '%s@v%s' %s: %s", name, pol.Pack.Name, pol.Pack.Version, when, u.Reason())
+		// Pulumi's SDKs word it so whatever the run; the engine's
+		// conformance tests look for these words.
+		msg := fmt.Sprintf("can't run policy '%s' from policy pack '%s@v%s' during preview: %s", name, pol.Pack.Name, pol.Pack.Version, u.Reason())
 		d := base(spec.Advisory, "", "")
 		d.Message = msg
 		out = append(out, d)

@@ -50,7 +50,7 @@ func run(m *testing.M) int {
 	}
 	for _, args := range [][]string{
 		{"plugin", "install", "resource", "aws", "7.0.0", "--file", filepath.Join(tools.bin, "fakeaws")},
-		{"plugin", "install", "language", "warden", "0.1.0", "--file", filepath.Join(tools.bin, "pulumi-language-warden")},
+		{"plugin", "install", "language", "warden", "0.1.0", "--file", filepath.Join(tools.bin, "warden")},
 	} {
 		cmd := exec.Command(filepath.Join(tools.dir, "pulumi"), args...)
 		cmd.Env = baseEnv(tools.pulumiHome)

@@ -1,4 +1,5 @@
-// Package langhost is Warden's Pulumi language plugin, pulumi-language-warden.
+// Package langhost is Warden's Pulumi language plugin, pulumi-language-warden
+// (the warden binary, run under that name).
 // It exists for the directory form of --policy-pack: the Pulumi CLI reads
 // PulumiPolicy.yaml (runtime: warden), loads the language plugin named after
 // the runtime and asks it to RunPlugin the pack directory as an analyzer.
@@ -6,7 +7,8 @@
 // directory as the policy home, and streams its stdout and stderr back.
 //
 // The binary holds the analyzer too, so installing this one file with
-// `pulumi plugin install language warden VERSION --file BIN` is enough.
+// `pulumi plugin install language warden VERSION --file $(which warden)` is
+// enough.
 package langhost
 
 import (
@@ -29,6 +31,9 @@ import (
 
 	"github.com/warden-policy/warden/analyzer"
 )
+
+// PluginName is the file name the Pulumi CLI gives the language plugin.
+const PluginName = "pulumi-language-warden"
 
 // EnvMode set to "analyzer" makes the language plugin binary run as the
 // analyzer; RunPlugin sets it for the process it starts.
