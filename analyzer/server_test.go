@@ -342,7 +342,9 @@ func TestPanicRecovery(t *testing.T) {
 	}
 }
 
-type panicky struct{ pulumirpc.UnimplementedAnalyzerServer }
+type panicky struct {
+	pulumirpc.UnimplementedAnalyzerServer
+}
 
 func (panicky) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
 	panic("boom")
