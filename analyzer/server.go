@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -34,18 +36,27 @@ type Server struct {
 	name    string
 	version string
 
+	now     func() time.Time
+	catalog *home.Resolution     // every pack some preventative group may run
+	names   map[policyKey]string // exposed names, stable whatever the stack
+
 	cancel     chan struct{}
 	cancelOnce sync.Once
 
-	mu   sync.Mutex // serializes session replacement, never held by Analyze
-	sess atomic.Pointer[session]
+	mu         sync.Mutex // serializes session replacement, never held by Analyze
+	sess       atomic.Pointer[session]
+	advertised map[string]engine.PolicyConfig // what GetAnalyzerInfo said, for Configure
 }
+
+type policyKey struct{ pack, policy string }
 
 // Options configure a Server.
 type Options struct {
 	// Name and Version describe the analyzer to the engine.
 	Name, Version string
 	Logger        hclog.Logger
+	// Now is the clock exceptions expire by; time.Now if nil.
+	Now func() time.Time
 }
 
 // NewServer builds the analyzer for a loaded home. A home that failed to
@@ -54,21 +65,19 @@ type Options struct {
 func NewServer(h *home.Home, loadErr error, opts Options) *Server {
 	s := &Server{
 		log: opts.Logger, home: h, loadErr: loadErr, name: opts.Name, version: opts.Version,
-		cancel: make(chan struct{}),
+		cancel: make(chan struct{}), now: opts.Now,
 	}
 	if s.log == nil {
 		s.log = hclog.NewNullLogger()
+	}
+	if s.now == nil {
+		s.now = time.Now
 	}
 	if s.name == "" {
 		s.name = "warden"
 	}
 	if s.loadErr == nil {
-		sess, err := s.newSession(engine.Stack{}, false, nil)
-		if err != nil {
-			s.loadErr = err
-		} else {
-			s.sess.Store(sess)
-		}
+		s.loadErr = s.init()
 	}
 	if s.loadErr != nil {
 		s.log.Error("the policy home does not load; every policy request will fail", "error", s.loadErr)
@@ -76,14 +85,42 @@ func NewServer(h *home.Home, loadErr error, opts Options) *Server {
 	return s
 }
 
+// init builds what does not depend on the stack: the catalog, the exposed
+// names, the first session. It reports what is wrong but not fatal.
+func (s *Server) init() error {
+	cat, err := s.home.Catalog(home.Preventative)
+	if err != nil {
+		return err
+	}
+	s.catalog = cat
+	s.names = exposedNames(cat)
+	sess, err := s.newSession(engine.Stack{}, false, nil)
+	if err != nil {
+		return err
+	}
+	s.sess.Store(sess)
+	known := map[string]bool{}
+	for k, name := range s.names {
+		known[name], known[k.policy], known[k.pack+"/"+k.policy] = true, true, true
+	}
+	for _, w := range s.home.Warnings(s.now(), func(p string) bool { return known[p] }) {
+		s.log.Warn(w)
+	}
+	return nil
+}
+
 // session is everything one run evaluates with; immutable once built.
 type session struct {
 	stack      engine.Stack
 	stackKnown bool // from ConfigureStack or the URNs
-	config     map[string]engine.PolicyConfig
-	packs      []*packRun
-	byName     map[string]*exposed
-	names      []string // exposed names, sorted
+	// overrides are the user's --policy-pack-config, as far as it differs
+	// from what GetAnalyzerInfo advertised.
+	overrides map[string]engine.PolicyConfig
+	packs     []*packRun
+	byName    map[string]*exposed
+	names     []string // exposed names, sorted
+	// unselected lists catalog policies no group applies to this stack.
+	unselected []string
 }
 
 type packRun struct {
@@ -98,60 +135,84 @@ type exposed struct {
 	pr   *packRun
 }
 
-// newSession resolves the home for a stack and binds the reconciled config
-// from Configure (nil before Configure).
-func (s *Server) newSession(stack engine.Stack, known bool, cfg map[string]engine.PolicyConfig) (*session, error) {
-	res, err := s.home.Resolve(home.Stack{Organization: stack.Organization, Project: stack.Project, Name: stack.Name, Tags: stack.Tags}, home.Preventative)
-	if err != nil {
-		return nil, err
+// newSession resolves the home for a stack (the catalog while the stack is
+// unknown) and layers the user's overrides on top.
+func (s *Server) newSession(stack engine.Stack, known bool, overrides map[string]engine.PolicyConfig) (*session, error) {
+	res := s.catalog
+	if known {
+		var err error
+		res, err = s.home.Resolve(home.Stack{Organization: stack.Organization, Project: stack.Project, Name: stack.Name, Tags: stack.Tags}, home.Preventative)
+		if err != nil {
+			return nil, err
+		}
 	}
-	sess := &session{stack: stack, stackKnown: known, config: cfg, byName: map[string]*exposed{}}
-	names := exposedNames(res)
+	sess := &session{stack: stack, stackKnown: known, overrides: overrides, byName: map[string]*exposed{}}
 	for _, r := range res.Packs {
 		pr := &packRun{res: r}
-		runCfg := r.Config
-		if cfg != nil {
-			runCfg = map[string]engine.PolicyConfig{}
-			for _, pol := range r.Pack.Policies {
-				c, ok := cfg[names[pol]]
-				if !ok {
-					c = r.Config[pol.Name]
+		runCfg := make(map[string]engine.PolicyConfig, len(r.Pack.Policies))
+		for _, pol := range r.Pack.Policies {
+			c := r.Config[pol.Name]
+			if o, ok := overrides[s.names[policyKey{r.Pack.Name, pol.Name}]]; ok {
+				if o.Level != "" {
+					c.Level = o.Level
 				}
-				runCfg[pol.Name] = engine.PolicyConfig{Level: c.Level, Properties: c.Properties}
+				if len(o.Properties) > 0 {
+					props := make(map[string]any, len(c.Properties)+len(o.Properties))
+					for k, v := range c.Properties {
+						props[k] = v
+					}
+					for k, v := range o.Properties {
+						props[k] = v
+					}
+					c.Properties = props
+				}
 			}
+			runCfg[pol.Name] = engine.PolicyConfig{Level: c.Level, Properties: c.Properties, Pos: c.Pos}
 		}
 		run, err := r.Pack.NewRun(stack, runCfg)
 		if err != nil {
-			return nil, renameConfigError(err, names, r.Pack)
+			return nil, renameConfigError(err, s.names, r.Pack)
 		}
 		pr.run = run
 		sess.packs = append(sess.packs, pr)
 		for _, pol := range r.Pack.Policies {
-			e := &exposed{name: names[pol], pol: pol, pr: pr}
+			e := &exposed{name: s.names[policyKey{r.Pack.Name, pol.Name}], pol: pol, pr: pr}
 			sess.byName[e.name] = e
 			sess.names = append(sess.names, e.name)
 		}
 	}
 	sort.Strings(sess.names)
+	for _, r := range s.catalog.Packs {
+		for _, pol := range r.Pack.Policies {
+			if name := s.names[policyKey{r.Pack.Name, pol.Name}]; sess.byName[name] == nil && pol.Kind == spec.ResourceKind {
+				sess.unselected = append(sess.unselected, name)
+			}
+		}
+	}
+	sort.Strings(sess.unselected)
 	return sess, nil
 }
 
 // exposedNames gives every policy its analyzer-wide name: its own, or
 // "<pack>/<policy>" when another pack has a policy of the same name.
-func exposedNames(res *home.Resolution) map[*engine.Policy]string {
-	count := map[string]int{}
+func exposedNames(res *home.Resolution) map[policyKey]string {
+	packsOf := map[string]map[string]bool{}
 	for _, r := range res.Packs {
 		for _, pol := range r.Pack.Policies {
-			count[pol.Name]++
+			if packsOf[pol.Name] == nil {
+				packsOf[pol.Name] = map[string]bool{}
+			}
+			packsOf[pol.Name][r.Pack.Name] = true
 		}
 	}
-	out := map[*engine.Policy]string{}
+	out := map[policyKey]string{}
 	for _, r := range res.Packs {
 		for _, pol := range r.Pack.Policies {
-			if count[pol.Name] > 1 {
-				out[pol] = r.Pack.Name + "/" + pol.Name
+			k := policyKey{r.Pack.Name, pol.Name}
+			if len(packsOf[pol.Name]) > 1 {
+				out[k] = r.Pack.Name + "/" + pol.Name
 			} else {
-				out[pol] = pol.Name
+				out[k] = pol.Name
 			}
 		}
 	}
@@ -160,14 +221,14 @@ func exposedNames(res *home.Resolution) map[*engine.Policy]string {
 
 // renameConfigError reports config problems under the exposed names the
 // user wrote in --policy-pack-config.
-func renameConfigError(err error, names map[*engine.Policy]string, p *engine.Pack) error {
+func renameConfigError(err error, names map[policyKey]string, p *engine.Pack) error {
 	var ce *engine.ConfigError
 	if !errors.As(err, &ce) {
 		return err
 	}
 	for i, pr := range ce.Problems {
-		if pol := p.Policy(pr.Policy); pol != nil {
-			ce.Problems[i].Policy = names[pol]
+		if name, ok := names[policyKey{p.Name, pr.Policy}]; ok {
+			ce.Problems[i].Policy = name
 		}
 	}
 	return ce
@@ -193,7 +254,7 @@ func (s *Server) current(urn string) (*session, error) {
 		return cur, nil
 	}
 	st := engine.Stack{Name: stack, Project: project, Organization: s.home.Organization}
-	next, err := s.newSession(st, true, sess.config)
+	next, err := s.newSession(st, true, sess.overrides)
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
@@ -254,7 +315,7 @@ func (s *Server) ConfigureStack(_ context.Context, req *pulumirpc.AnalyzerStackC
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	next, err := s.newSession(stack, true, s.sess.Load().config)
+	next, err := s.newSession(stack, true, s.sess.Load().overrides)
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
@@ -282,6 +343,7 @@ func (s *Server) GetAnalyzerInfo(context.Context, *emptypb.Empty) (*pulumirpc.An
 	if len(packs) > 0 {
 		info.Description = "Warden: " + strings.Join(packs, ", ")
 	}
+	advertised := map[string]engine.PolicyConfig{}
 	for _, name := range sess.names {
 		e := sess.byName[name]
 		level := e.pr.run.Level(e.pol)
@@ -291,7 +353,8 @@ func (s *Server) GetAnalyzerInfo(context.Context, *emptypb.Empty) (*pulumirpc.An
 		}
 		info.Policies = append(info.Policies, pi)
 		pc := &pulumirpc.PolicyConfig{EnforcementLevel: levelToProto(level)}
-		if props := e.pr.res.Config[e.pol.Name].Properties; len(props) > 0 {
+		props := e.pr.res.Config[e.pol.Name].Properties
+		if len(props) > 0 {
 			st, err := structpb.NewStruct(props)
 			if err != nil {
 				return nil, status.Errorf(codes.InvalidArgument, "config of %s: %v", name, err)
@@ -299,7 +362,11 @@ func (s *Server) GetAnalyzerInfo(context.Context, *emptypb.Empty) (*pulumirpc.An
 			pc.Properties = st
 		}
 		info.InitialConfig[name] = pc
+		advertised[name] = engine.PolicyConfig{Level: level, Properties: withSchemaDefaults(e.pol, props)}
 	}
+	s.mu.Lock()
+	s.advertised = advertised
+	s.mu.Unlock()
 	return info, nil
 }
 
@@ -319,19 +386,81 @@ func (s *Server) Configure(_ context.Context, req *pulumirpc.ConfigureAnalyzerRe
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur := s.sess.Load()
-	for name := range cfg {
-		// The engine passes "all" and unknown names through after applying
-		// them; say so for names no pack has, which are most likely typos.
-		if name != engine.AllPolicies && cur.byName[name] == nil {
+	known := map[string]bool{}
+	for _, name := range s.names {
+		known[name] = true
+	}
+	overrides := map[string]engine.PolicyConfig{}
+	for name, c := range cfg {
+		if name == engine.AllPolicies {
+			continue // the engine has applied it to every policy already
+		}
+		if !known[name] {
+			// The engine passes unknown names through; most are typos.
 			s.log.Warn("policy config names a policy no pack of this home has; it is ignored", "policy", name)
+			continue
+		}
+		if o, changed := override(s.advertised[name], c); changed {
+			overrides[name] = o
 		}
 	}
-	next, err := s.newSession(cur.stack, cur.stackKnown, cfg)
+	next, err := s.newSession(cur.stack, cur.stackKnown, overrides)
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	s.sess.Store(next)
 	return &emptypb.Empty{}, nil
+}
+
+// override is what the reconciled config c changes relative to what was
+// advertised: the level if it differs, and the properties whose values
+// differ. The rest comes from the stack's own resolution, which may differ
+// from what was advertised before the stack was known.
+func override(adv, c engine.PolicyConfig) (engine.PolicyConfig, bool) {
+	var o engine.PolicyConfig
+	changed := false
+	if c.Level != "" && c.Level != adv.Level {
+		o.Level, changed = c.Level, true
+	}
+	for k, v := range c.Properties {
+		if av, ok := adv.Properties[k]; ok && reflect.DeepEqual(normalizeNumber(av), normalizeNumber(v)) {
+			continue
+		}
+		if o.Properties == nil {
+			o.Properties = map[string]any{}
+		}
+		o.Properties[k], changed = v, true
+	}
+	return o, changed
+}
+
+func normalizeNumber(v any) any {
+	switch n := v.(type) {
+	case int:
+		return float64(n)
+	case int64:
+		return float64(n)
+	}
+	return v
+}
+
+// withSchemaDefaults adds the schema's top-level defaults under props, as
+// the engine does when it reconciles config.
+func withSchemaDefaults(pol *engine.Policy, props map[string]any) map[string]any {
+	out := map[string]any{}
+	if ps, ok := pol.ConfigSchema["properties"].(map[string]any); ok {
+		for k, v := range ps {
+			if m, ok := v.(map[string]any); ok {
+				if d, ok := m["default"]; ok {
+					out[k] = d
+				}
+			}
+		}
+	}
+	for k, v := range props {
+		out[k] = v
+	}
+	return out
 }
 
 // Analyze runs every resource policy that applies to one resource's inputs.
@@ -347,21 +476,24 @@ func (s *Server) Analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*p
 		return nil, status.Errorf(codes.InvalidArgument, "%s: %v", req.GetUrn(), err)
 	}
 	resp := &pulumirpc.AnalyzeResponse{}
+	typeOf := func(string) string { return res.Type }
 	for _, pr := range sess.packs {
-		names := exposedNamesOf(sess, pr)
 		for _, r := range pr.run.Evaluate(ctx, res) {
-			diags, na := diagnostics(names[r.Policy], &r)
-			resp.Diagnostics = append(resp.Diagnostics, diags...)
-			resp.NotApplicable = append(resp.NotApplicable, na...)
+			s.report(resp, &r, req.GetUrn(), typeOf)
 		}
 		for _, pol := range pr.res.Pack.SkippedFor(res.Type) {
 			if pr.run.Level(pol) == spec.Disabled {
 				continue
 			}
 			resp.NotApplicable = append(resp.NotApplicable, &pulumirpc.PolicyNotApplicable{
-				PolicyName: names[pol], Reason: "resource type " + res.Type + " is not one the policy checks",
+				PolicyName: s.nameOf(pol), Reason: "resource type " + res.Type + " is not one the policy checks",
 			})
 		}
+	}
+	for _, name := range sess.unselected {
+		resp.NotApplicable = append(resp.NotApplicable, &pulumirpc.PolicyNotApplicable{
+			PolicyName: name, Reason: "no policy group of the home applies it to stack " + sess.stack.Name,
+		})
 	}
 	if err := s.interrupted(ctx); err != nil {
 		return nil, err
@@ -382,20 +514,20 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 		return nil, err
 	}
 	resources := make([]*engine.Resource, 0, len(req.GetResources()))
+	types := make(map[string]string, len(req.GetResources()))
 	for _, r := range req.GetResources() {
 		res, err := resourceFromStack(r)
 		if err != nil {
 			return nil, status.Error(codes.InvalidArgument, err.Error())
 		}
 		resources = append(resources, res)
+		types[res.URN] = res.Type
 	}
 	resp := &pulumirpc.AnalyzeResponse{}
+	typeOf := func(urn string) string { return types[urn] }
 	for _, pr := range sess.packs {
-		names := exposedNamesOf(sess, pr)
 		for _, r := range pr.run.EvaluateStack(ctx, resources) {
-			diags, na := diagnostics(names[r.Policy], &r)
-			resp.Diagnostics = append(resp.Diagnostics, diags...)
-			resp.NotApplicable = append(resp.NotApplicable, na...)
+			s.report(resp, &r, "", typeOf)
 		}
 	}
 	if err := s.interrupted(ctx); err != nil {
@@ -406,6 +538,7 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 
 // Remediate runs the remediate-level policies of every pack in turn; each
 // remediation carries the complete inputs after it, as the engine expects.
+// An excepted resource is not remediated.
 func (s *Server) Remediate(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.RemediateResponse, error) {
 	ctx, cancel := s.stoppable(ctx)
 	defer cancel()
@@ -419,18 +552,22 @@ func (s *Server) Remediate(ctx context.Context, req *pulumirpc.AnalyzeRequest) (
 	}
 	resp := &pulumirpc.RemediateResponse{}
 	for _, pr := range sess.packs {
-		names := exposedNamesOf(sess, pr)
-		props, rems := pr.run.Remediate(ctx, res)
+		excepted := func(pol *engine.Policy) bool {
+			active, _ := s.home.Find(s.target(pol, req.GetUrn(), res.Type), s.now())
+			return len(active) > 0
+		}
+		props, rems := pr.run.RemediateExcept(ctx, res, excepted)
 		for _, rem := range rems {
+			name := s.nameOf(rem.Policy)
 			out := &pulumirpc.Remediation{
-				PolicyName: names[rem.Policy], PolicyPackName: pr.res.Pack.Name, PolicyPackVersion: pr.res.Pack.Version,
+				PolicyName: name, PolicyPackName: pr.res.Pack.Name, PolicyPackVersion: pr.res.Pack.Version,
 				Description: rem.Policy.Description,
 			}
 			switch {
 			case rem.Changed:
 				st, err := propsToProto(rem.Props)
 				if err != nil {
-					return nil, status.Errorf(codes.Internal, "%s: encoding remediated inputs: %v", names[rem.Policy], err)
+					return nil, status.Errorf(codes.Internal, "%s: encoding remediated inputs: %v", name, err)
 				}
 				out.Properties = st
 			case len(rem.Result.Errors) > 0:
@@ -442,7 +579,7 @@ func (s *Server) Remediate(ctx context.Context, req *pulumirpc.AnalyzeRequest) (
 			}
 			resp.Remediations = append(resp.Remediations, out)
 		}
-		res.Props = props
+		res.Props = props // the next pack sees this pack's remediations
 	}
 	if err := s.interrupted(ctx); err != nil {
 		return nil, err
@@ -466,52 +603,68 @@ func (s *Server) interrupted(ctx context.Context) error {
 	return nil
 }
 
-func exposedNamesOf(sess *session, pr *packRun) map[*engine.Policy]string {
-	out := make(map[*engine.Policy]string, len(pr.res.Pack.Policies))
-	for _, name := range sess.names {
-		if e := sess.byName[name]; e.pr == pr {
-			out[e.pol] = name
-		}
-	}
-	return out
+func (s *Server) nameOf(pol *engine.Policy) string {
+	return s.names[policyKey{pol.Pack.Name, pol.Name}]
 }
 
-// diagnostics turns one engine result into engine diagnostics: a
-// violation at the policy's level, an advisory "can't run" per undecided
-// element, and an error at the policy's level (a check that cannot run
-// blocks where the policy would).
-func diagnostics(name string, r *engine.Result) ([]*pulumirpc.AnalyzeDiagnostic, []*pulumirpc.PolicyNotApplicable) {
+func (s *Server) target(pol *engine.Policy, urn, typ string) home.Target {
+	return home.Target{Pack: pol.Pack.Name, Policy: pol.Name, Exposed: s.nameOf(pol), URN: urn, Type: typ}
+}
+
+// report turns one engine result into diagnostics and not-applicable
+// entries: a violation at the policy's level, an advisory "can't run" per
+// undecided element, an error at the policy's level (a check that cannot
+// run blocks where the policy would). A violation or error an exception
+// covers is reported at advisory level with the exception's id and reason.
+// urn is the analyzed resource; typeOf finds a resource's type by URN.
+func (s *Server) report(resp *pulumirpc.AnalyzeResponse, r *engine.Result, urn string, typeOf func(string) string) {
 	pol := r.Policy
+	name := s.nameOf(pol)
 	if r.NotApplicable != "" {
-		return nil, []*pulumirpc.PolicyNotApplicable{{PolicyName: name, Reason: r.NotApplicable}}
+		resp.NotApplicable = append(resp.NotApplicable, &pulumirpc.PolicyNotApplicable{PolicyName: name, Reason: r.NotApplicable})
+		return
 	}
-	base := func(level spec.Level, msg, urn string) *pulumirpc.AnalyzeDiagnostic {
+	add := func(level spec.Level, msg, diagURN string, except bool) {
 		text := pol.Description
 		if msg != "" {
 			text += "\n" + msg
 		}
-		return &pulumirpc.AnalyzeDiagnostic{
+		if except {
+			at := diagURN
+			if at == "" {
+				at = urn
+			}
+			active, expired := s.home.Find(s.target(pol, at, typeOf(at)), s.now())
+			for _, e := range expired {
+				text += fmt.Sprintf("\n(exception %s expired on %s and no longer applies)", e.ID, e.Expires.Format(time.DateOnly))
+			}
+			if len(active) > 0 {
+				level = spec.Advisory
+				text += "\n" + active[0].Describe()
+			}
+		}
+		resp.Diagnostics = append(resp.Diagnostics, &pulumirpc.AnalyzeDiagnostic{
 			PolicyName: name, PolicyPackName: pol.Pack.Name, PolicyPackVersion: pol.Pack.Version,
 			Description: pol.Description, Message: text, EnforcementLevel: levelToProto(level),
-			Urn: urn, Severity: severityToProto(pol.Severity),
-		}
+			Urn: diagURN, Severity: severityToProto(pol.Severity),
+		})
 	}
-	var out []*pulumirpc.AnalyzeDiagnostic
 	for _, v := range r.Violations {
-		out = append(out, base(r.Level, v.Message, v.URN))
+		add(r.Level, v.Message, v.URN, true)
 	}
 	for _, u := range r.Undecided {
 		// Pulumi's SDKs word it so whatever the run; the engine's
 		// conformance tests look for these words.
 		msg := fmt.Sprintf("can't run policy '%s' from policy pack '%s@v%s' during preview: %s", name, pol.Pack.Name, pol.Pack.Version, u.Reason())
-		d := base(spec.Advisory, "", "")
-		d.Message = msg
-		out = append(out, d)
+		resp.Diagnostics = append(resp.Diagnostics, &pulumirpc.AnalyzeDiagnostic{
+			PolicyName: name, PolicyPackName: pol.Pack.Name, PolicyPackVersion: pol.Pack.Version,
+			Description: pol.Description, Message: msg, EnforcementLevel: pulumirpc.EnforcementLevel_ADVISORY,
+			Severity: severityToProto(pol.Severity),
+		})
 	}
 	for _, err := range r.Errors {
-		out = append(out, base(r.Level, "policy could not be evaluated: "+err.Error(), ""))
+		add(r.Level, "policy could not be evaluated: "+err.Error(), "", true)
 	}
-	return out, nil
 }
 
 // recoverPanic is the last line of defence: a panic anywhere in an RPC

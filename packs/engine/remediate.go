@@ -26,11 +26,17 @@ type Remediation struct {
 // res.Props when nothing changed. Values that were secret stay secret, and a
 // value computed from a secret becomes one.
 func (r *Run) Remediate(ctx context.Context, res *Resource) (map[string]any, []Remediation) {
+	return r.RemediateExcept(ctx, res, nil)
+}
+
+// RemediateExcept is Remediate leaving out the policies skip says to (an
+// exception covers the resource, say).
+func (r *Run) RemediateExcept(ctx context.Context, res *Resource, skip func(*Policy) bool) (map[string]any, []Remediation) {
 	props := res.Props
 	var out []Remediation
 	for _, pol := range r.Pack.forType(res.Type).applies {
 		set := r.settings[pol]
-		if set.level != spec.Remediate || pol.remediate == nil {
+		if set.level != spec.Remediate || pol.remediate == nil || skip != nil && skip(pol) {
 			continue
 		}
 		cur := *res

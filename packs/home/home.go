@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 	"gopkg.in/yaml.v3"
@@ -41,15 +42,28 @@ type Home struct {
 	Source       []byte
 	Organization string
 	Groups       []*Group
+	Exceptions   []*Exception // in file order
 }
 
-// Group is a named set of packs.
+// Group is a named set of packs and the stacks (or, for audit, the
+// sources) it governs.
 type Group struct {
 	Pos     spec.Pos
 	Name    string
 	Mode    Mode
 	Default bool
+	Stacks  []StackSelector
+	Rule    *Rule
+	Sources []Source
 	Packs   []*PackEntry
+}
+
+// Source is where an audit group finds state: a stack export file or a
+// self-managed backend folder (file:// URL).
+type Source struct {
+	Pos  spec.Pos
+	Text string
+	Path string // resolved against the home's directory
 }
 
 // PackEntry is one pack of a group, resolved to a compiled pack.
@@ -114,14 +128,16 @@ func Parse(dir, file string, data []byte) (*Home, error) {
 		return nil, spec.ErrorList{{Pos: spec.Pos{File: file, Line: 1, Col: 1}, Code: spec.CodeSchema, Msg: File + " is a mapping with organization and groups"}}
 	}
 	root := doc.Content[0]
-	d.fields(root, File, []string{"organization", "groups"}, func(key string, v *yaml.Node) {
+	d.fields(root, File, []string{"organization", "groups", "exceptions"}, func(key string, v *yaml.Node) {
 		switch key {
 		case "organization":
 			h.Organization = d.str(v)
+		case "exceptions":
+			h.Exceptions = d.exceptions(v)
 		case "groups":
 			if d.kind(v, yaml.SequenceNode, "a list of groups") {
 				for _, n := range v.Content {
-					if g := d.group(n); g != nil {
+					if g := d.group(dir, n); g != nil {
 						h.Groups = append(h.Groups, g)
 					}
 				}
@@ -135,12 +151,10 @@ func Parse(dir, file string, data []byte) (*Home, error) {
 		}
 		seen[g.Name] = g
 	}
-	if len(d.errs) == 0 {
-		lib := newLibrary(dir)
-		for _, g := range h.Groups {
-			for _, e := range g.Packs {
-				d.errs.Append(lib.resolve(e))
-			}
+	lib := newLibrary(dir)
+	for _, g := range h.Groups {
+		for _, e := range g.Packs {
+			d.errs.Append(lib.resolve(e))
 		}
 	}
 	d.errs.Sort()
@@ -199,9 +213,10 @@ func (d *decoder) fields(n *yaml.Node, what string, known []string, fn func(key 
 	}
 }
 
-func (d *decoder) group(n *yaml.Node) *Group {
+func (d *decoder) group(dir string, n *yaml.Node) *Group {
 	g := &Group{Pos: d.pos(n)}
-	d.fields(n, "group", []string{"name", "mode", "default", "packs"}, func(key string, v *yaml.Node) {
+	var sourcesNode *yaml.Node
+	d.fields(n, "group", []string{"name", "mode", "default", "stacks", "stackRule", "sources", "packs"}, func(key string, v *yaml.Node) {
 		switch key {
 		case "name":
 			g.Name = d.str(v)
@@ -217,6 +232,42 @@ func (d *decoder) group(n *yaml.Node) *Group {
 				d.errorf(v, "default: want true or false")
 			}
 			g.Default = v.Value == "true"
+		case "stacks":
+			if d.kind(v, yaml.SequenceNode, "a list of stacks (stack, project/stack, org/project/stack; * globs)") {
+				for _, sn := range v.Content {
+					sel, err := ParseStackSelector(d.str(sn))
+					if err != nil {
+						d.errorf(sn, "%v", err)
+						continue
+					}
+					sel.Pos = d.pos(sn)
+					g.Stacks = append(g.Stacks, sel)
+				}
+			}
+		case "stackRule":
+			r, err := ParseRule(d.str(v))
+			if err != nil {
+				d.errorf(v, "%v", err)
+				return
+			}
+			r.Pos = d.pos(v)
+			g.Rule = r
+		case "sources":
+			sourcesNode = v
+			if d.kind(v, yaml.SequenceNode, "a list of stack export files or file:// backend folders") {
+				for _, sn := range v.Content {
+					text := d.str(sn)
+					p := strings.TrimPrefix(text, "file://")
+					if strings.Contains(p, "://") {
+						d.errorf(sn, "source %q: only stack export files and file:// backend folders can be audited", text)
+						continue
+					}
+					if !filepath.IsAbs(p) && dir != "" {
+						p = filepath.Join(dir, p)
+					}
+					g.Sources = append(g.Sources, Source{Pos: d.pos(sn), Text: text, Path: p})
+				}
+			}
 		case "packs":
 			if d.kind(v, yaml.SequenceNode, "a list of packs") {
 				for _, pn := range v.Content {
@@ -232,6 +283,12 @@ func (d *decoder) group(n *yaml.Node) *Group {
 	}
 	if g.Mode == "" {
 		g.Mode = Preventative
+	}
+	if sourcesNode != nil && g.Mode != Audit {
+		d.errorf(sourcesNode, "sources belong to audit groups: group %q is %s (set mode: audit, or list stacks)", g.Name, g.Mode)
+	}
+	if g.Mode == Audit && len(g.Sources) == 0 && sourcesNode == nil {
+		d.errorf(n, "audit group %q has no sources: list stack export files or file:// backend folders", g.Name)
 	}
 	return g
 }
@@ -427,6 +484,69 @@ func (e *PackEntry) RunConfig() map[string]engine.PolicyConfig {
 			all.Pos = e.Pos
 		}
 		out[engine.AllPolicies] = all
+	}
+	return out
+}
+
+// exceptions reads the exceptions mapping: id -> {reason, approvedBy,
+// expires, match}.
+func (d *decoder) exceptions(n *yaml.Node) []*Exception {
+	var out []*Exception
+	if !d.kind(n, yaml.MappingNode, "a mapping of exception ids to exceptions") {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		e := &Exception{Pos: d.pos(k), ID: k.Value}
+		d.fields(v, "exception "+e.ID, []string{"reason", "approvedBy", "expires", "match"}, func(key string, fv *yaml.Node) {
+			switch key {
+			case "reason":
+				e.Reason = strings.TrimSpace(d.str(fv))
+			case "approvedBy":
+				e.ApprovedBy = d.str(fv)
+			case "expires":
+				t, err := time.Parse(time.DateOnly, d.str(fv))
+				if err != nil {
+					d.errorf(fv, "expires %q is not a date: want YYYY-MM-DD", fv.Value)
+					return
+				}
+				e.Expires = t
+			case "match":
+				if !d.kind(fv, yaml.SequenceNode, "a list of {policies, targets}") {
+					return
+				}
+				for _, mn := range fv.Content {
+					m := ExceptionMatch{Pos: d.pos(mn)}
+					d.fields(mn, "match", []string{"policies", "targets"}, func(mk string, mv *yaml.Node) {
+						if !d.kind(mv, yaml.SequenceNode, "a list of strings") {
+							return
+						}
+						for _, item := range mv.Content {
+							s := d.str(item)
+							if mk == "policies" {
+								m.Policies = append(m.Policies, s)
+								continue
+							}
+							if err := validTarget(s); err != nil {
+								d.errorf(item, "%v", err)
+							}
+							m.Targets = append(m.Targets, s)
+						}
+					})
+					if len(m.Policies) == 0 || len(m.Targets) == 0 {
+						d.errorf(mn, "exception %s: a match needs policies and targets", e.ID)
+					}
+					e.Match = append(e.Match, m)
+				}
+			}
+		})
+		if e.Reason == "" {
+			d.errorf(k, "exception %s has no reason: say why the waiver is safe", e.ID)
+		}
+		if len(e.Match) == 0 {
+			d.errorf(k, "exception %s matches nothing: add match: [{policies: [...], targets: [...]}]", e.ID)
+		}
+		out = append(out, e)
 	}
 	return out
 }

@@ -28,28 +28,90 @@ type Resolved struct {
 	Pack *engine.Pack
 	// Config holds an entry for every policy, with its level always set.
 	Config map[string]engine.PolicyConfig
-	// Groups lists the groups that put the pack there, in file order.
-	Groups []string
+	// Groups lists the groups that put the pack there, in file order, with
+	// why each selects the stack.
+	Groups []GroupMatch
+	// LevelFrom names, per policy, the group whose entry gave the level
+	// (the strictest).
+	LevelFrom map[string]string
 	// Source is where the pack came from.
 	Source string
 }
 
-// Resolve returns the packs the preventative groups apply to stack. Today
-// the default groups apply to every stack; a pack in several groups runs
-// once, each policy at the strictest level any group gives it, and config
-// merges key by key (two groups setting one key to different values is an
-// error: no rule can choose between them).
+// GroupMatch says why a group applies to a stack.
+type GroupMatch struct {
+	Group string
+	Why   string // "default group", "stacks: */prod", "stackRule: tier=critical"
+}
+
+// Selects reports whether the group applies to the stack, and why.
+func (g *Group) Selects(st Stack) (bool, string) {
+	if g.Default {
+		return true, "default group"
+	}
+	for _, sel := range g.Stacks {
+		if sel.Matches(st) {
+			return true, "stacks: " + sel.Text
+		}
+	}
+	if g.Rule != nil {
+		if ok, alt := g.Rule.Match(st.Tags); ok {
+			return true, "stackRule: " + alt
+		}
+	}
+	return false, ""
+}
+
+// Applies lists the groups of a mode that select the stack, in file order.
+func (h *Home) Applies(st Stack, mode Mode) []GroupMatch {
+	var out []GroupMatch
+	for _, g := range h.Groups {
+		if g.Mode != mode {
+			continue
+		}
+		if ok, why := g.Selects(st); ok {
+			out = append(out, GroupMatch{Group: g.Name, Why: why})
+		}
+	}
+	return out
+}
+
+// Resolve returns the packs that the groups of a mode apply to stack: the
+// default groups and every group whose stacks or stackRule select it. A
+// pack in several groups runs once, each policy at the strictest level any
+// group gives it; config merges key by key, and two groups setting one key
+// to different values is an error (no rule can choose between them).
 func (h *Home) Resolve(stack Stack, mode Mode) (*Resolution, error) {
+	return h.resolve(stack, mode, func(g *Group) (bool, string) { return g.Selects(stack) }, true)
+}
+
+// Catalog returns every pack that some group of the mode could apply, each
+// policy at the strictest level any group gives it. Only the default groups'
+// config is merged: other groups' config depends on the stack. The analyzer
+// describes its policies with it before it knows the stack.
+func (h *Home) Catalog(mode Mode) (*Resolution, error) {
+	return h.resolve(Stack{}, mode, func(g *Group) (bool, string) {
+		if g.Default {
+			return true, "default group"
+		}
+		return true, "may select the stack"
+	}, false)
+}
+
+func (h *Home) resolve(stack Stack, mode Mode, selects func(*Group) (bool, string), strictVersions bool) (*Resolution, error) {
 	type acc struct {
-		res     *Resolved
 		entries []*PackEntry
-		groups  []string
+		groups  []GroupMatch
 	}
 	var order []string
 	byName := map[string]*acc{}
 	var errs spec.ErrorList
 	for _, g := range h.Groups {
-		if g.Mode != mode || !g.Default {
+		if g.Mode != mode {
+			continue
+		}
+		ok, why := selects(g)
+		if !ok {
 			continue
 		}
 		for _, e := range g.Packs {
@@ -58,19 +120,19 @@ func (h *Home) Resolve(stack Stack, mode Mode) (*Resolution, error) {
 				a = &acc{}
 				byName[e.Name] = a
 				order = append(order, e.Name)
-			} else if a.entries[0].Pack != e.Pack {
+			} else if a.entries[0].Pack != e.Pack && strictVersions {
 				errs.Add(e.Pos, spec.CodeInvalid, e.Name, "", "group %q selects %s but group %q selects %s for the same stack: pick one version",
-					g.Name, e.Pack, a.groups[0], a.entries[0].Pack)
+					g.Name, e.Pack, a.groups[0].Group, a.entries[0].Pack)
 				continue
 			}
 			a.entries = append(a.entries, e)
-			a.groups = append(a.groups, g.Name)
+			a.groups = append(a.groups, GroupMatch{Group: g.Name, Why: why})
 		}
 	}
 	out := &Resolution{}
 	for _, name := range order {
 		a := byName[name]
-		res, err := merge(stack, a.entries)
+		res, err := merge(stack, a.entries, a.groups, h.groupsByName(), !strictVersions)
 		if err != nil {
 			if list, ok := err.(spec.ErrorList); ok {
 				errs.Append(list)
@@ -78,7 +140,6 @@ func (h *Home) Resolve(stack Stack, mode Mode) (*Resolution, error) {
 			}
 			return nil, err
 		}
-		res.Groups = a.groups
 		out.Packs = append(out.Packs, res)
 	}
 	errs.Sort()
@@ -89,15 +150,11 @@ func (h *Home) Resolve(stack Stack, mode Mode) (*Resolution, error) {
 }
 
 // merge combines the entries of one pack.
-func merge(stack Stack, entries []*PackEntry) (*Resolved, error) {
+func merge(stack Stack, entries []*PackEntry, groups []GroupMatch, byName map[string]*Group, defaultPropsOnly bool) (*Resolved, error) {
 	p := entries[0].Pack
-	res := &Resolved{Pack: p, Config: map[string]engine.PolicyConfig{}, Source: entries[0].Source}
+	res := &Resolved{Pack: p, Config: map[string]engine.PolicyConfig{}, Source: entries[0].Source, Groups: groups, LevelFrom: map[string]string{}}
 	var errs spec.ErrorList
-	type origin struct {
-		pos   spec.Pos
-		value any
-	}
-	for _, e := range entries {
+	for i, e := range entries {
 		run, err := p.NewRun(engine.Stack{Name: stack.Name, Project: stack.Project, Organization: stack.Organization}, e.RunConfig())
 		if err != nil {
 			return nil, configErrors(err, e)
@@ -107,8 +164,12 @@ func merge(stack Stack, entries []*PackEntry) (*Resolved, error) {
 			lvl := run.Level(pol)
 			if !seen || lvl.Rank() > cur.Level.Rank() {
 				cur.Level = lvl
+				res.LevelFrom[pol.Name] = groups[i].Group
 			}
 			given := e.Config[pol.Name]
+			if defaultPropsOnly && !byName[groups[i].Group].Default {
+				given.Properties = nil
+			}
 			if len(given.Properties) > 0 {
 				if cur.Properties == nil {
 					cur.Properties = map[string]any{}
@@ -159,4 +220,12 @@ func (r *Resolution) Names() string {
 		s = append(s, p.Pack.String())
 	}
 	return fmt.Sprint(strings.Join(s, ", "))
+}
+
+func (h *Home) groupsByName() map[string]*Group {
+	m := make(map[string]*Group, len(h.Groups))
+	for _, g := range h.Groups {
+		m[g.Name] = g
+	}
+	return m
 }

@@ -1,0 +1,292 @@
+package home
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/warden-policy/warden/packs/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestStackSelector(t *testing.T) {
+	t.Parallel()
+	st := Stack{Organization: "acme", Project: "payments", Name: "prod"}
+	for _, tc := range []struct {
+		sel  string
+		want bool
+	}{
+		{"prod", true}, {"dev", false}, {"pr*", true},
+		{"payments/prod", true}, {"web/prod", false}, {"*/prod", true}, {"pay*/prod", true},
+		{"acme/payments/prod", true}, {"other/payments/prod", false}, {"acme/*/*", true}, {"*/*/dev", false},
+	} {
+		sel, err := ParseStackSelector(tc.sel)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sel, err)
+		}
+		if got := sel.Matches(st); got != tc.want {
+			t.Errorf("%q matches acme/payments/prod = %v, want %v", tc.sel, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "a//b", "/prod", "o/p/s/x", "[a"} {
+		if _, err := ParseStackSelector(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func TestRule(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		rule string
+		tags map[string]string
+		want bool
+	}{
+		{"env=prod", map[string]string{"env": "prod"}, true},
+		{"env=prod", map[string]string{"env": "dev"}, false},
+		{"env=prod", nil, false},
+		{"env!=prod", map[string]string{"env": "dev"}, true},
+		{"env!=prod", nil, true}, // true when the tag is absent
+		{"env!=prod", map[string]string{"env": "prod"}, false},
+		{"critical", map[string]string{"critical": ""}, true},
+		{"critical", nil, false},
+		{"!exempt", nil, true},
+		{"!exempt", map[string]string{"exempt": "yes"}, false},
+		{"env=prod,tier=critical", map[string]string{"env": "prod", "tier": "critical"}, true},
+		{"env=prod,tier=critical", map[string]string{"env": "prod"}, false},
+		{"env=prod OR tier=critical", map[string]string{"tier": "critical"}, true},
+		{"env=prod OR tier=critical", map[string]string{"env": "dev"}, false},
+		{"tier=critical OR env=prod,!exempt", map[string]string{"env": "prod", "exempt": "y"}, false},
+		{"tier=critical OR env=prod,!exempt", map[string]string{"env": "prod"}, true},
+		{"a=1, b=2", map[string]string{"a": "1", "b": "2"}, true}, // spaces around , are trimmed
+	} {
+		r, err := ParseRule(tc.rule)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.rule, err)
+		}
+		if got, _ := r.Match(tc.tags); got != tc.want {
+			t.Errorf("%q on %v = %v, want %v", tc.rule, tc.tags, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "env=", "=prod", "env==prod", "env = prod", "a,,b", "a OR ", "a or b", "!a=b", "a!", "a=b=c"} {
+		if _, err := ParseRule(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func load(t *testing.T) *Home {
+	t.Helper()
+	h, err := Load("testdata/home")
+	if err != nil {
+		var buf bytes.Buffer
+		spec.Print(&buf, err, nil)
+		t.Fatal(buf.String())
+	}
+	return h
+}
+
+func TestResolve(t *testing.T) {
+	t.Parallel()
+	h := load(t)
+	type want struct {
+		groups   []string
+		ownerLvl spec.Level
+		ipLvl    spec.Level
+		tag      any
+		minLen   any
+		version  string
+	}
+	for _, tc := range []struct {
+		name  string
+		stack Stack
+		want  want
+	}{
+		{"default group only", Stack{Organization: "acme", Project: "web", Name: "dev"},
+			want{[]string{"baseline"}, spec.Advisory, spec.Disabled, "team", nil, "1.2.0"}},
+		{"selected by a stack glob: strictest level wins, config layers", Stack{Organization: "acme", Project: "web", Name: "prod"},
+			want{[]string{"baseline", "production"}, spec.Mandatory, spec.Advisory, "team", 3.0, "1.2.0"}},
+		{"selected by name", Stack{Organization: "acme", Project: "payments", Name: "live"},
+			want{[]string{"baseline", "production"}, spec.Mandatory, spec.Advisory, "team", 3.0, "1.2.0"}},
+		{"selected by a glob and a tag rule", Stack{Organization: "acme", Project: "web", Name: "prod", Tags: map[string]string{"env": "prod"}},
+			want{[]string{"baseline", "production", "critical"}, spec.Mandatory, spec.Mandatory, "team", 3.0, "1.2.0"}},
+		{"selected by a tag rule", Stack{Organization: "acme", Project: "web", Name: "staging", Tags: map[string]string{"tier": "critical"}},
+			want{[]string{"baseline", "critical"}, spec.Advisory, spec.Mandatory, "team", nil, "1.2.0"}},
+		{"excluded by a negated tag", Stack{Organization: "acme", Project: "web", Name: "qa", Tags: map[string]string{"env": "prod", "exempt": "1"}},
+			want{[]string{"baseline"}, spec.Advisory, spec.Disabled, "team", nil, "1.2.0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := h.Resolve(tc.stack, Preventative)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Packs) != 1 {
+				t.Fatalf("packs: %s", res.Names())
+			}
+			r := res.Packs[0]
+			var groups []string
+			for _, g := range r.Groups {
+				groups = append(groups, g.Group)
+				if g.Why == "" {
+					t.Errorf("group %s has no explanation", g.Group)
+				}
+			}
+			if !slices.Equal(groups, tc.want.groups) {
+				t.Errorf("groups %v, want %v", groups, tc.want.groups)
+			}
+			if r.Pack.Version != tc.want.version {
+				t.Errorf("version %s, want %s (^1 picks the newest 1.x)", r.Pack.Version, tc.want.version)
+			}
+			if l := r.Config["owner-tag"].Level; l != tc.want.ownerLvl {
+				t.Errorf("owner-tag level %s, want %s", l, tc.want.ownerLvl)
+			}
+			if l := r.Config["no-public-ip"].Level; l != tc.want.ipLvl {
+				t.Errorf("no-public-ip level %s, want %s", l, tc.want.ipLvl)
+			}
+			props := r.Config["owner-tag"].Properties
+			if props["tag"] != tc.want.tag || props["minLength"] != tc.want.minLen {
+				t.Errorf("owner-tag config %v", props)
+			}
+		})
+	}
+	t.Run("explanations", func(t *testing.T) {
+		res, err := h.Resolve(Stack{Organization: "acme", Project: "web", Name: "prod", Tags: map[string]string{"env": "prod"}}, Preventative)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := res.Packs[0]
+		want := []GroupMatch{{"baseline", "default group"}, {"production", "stacks: */prod"}, {"critical", "stackRule: env=prod,!exempt"}}
+		if !slices.Equal(r.Groups, want) {
+			t.Errorf("why: %v, want %v", r.Groups, want)
+		}
+		if r.LevelFrom["owner-tag"] != "production" || r.LevelFrom["no-public-ip"] != "critical" {
+			t.Errorf("level from: %v", r.LevelFrom)
+		}
+	})
+	t.Run("audit groups are not preventative", func(t *testing.T) {
+		res, err := h.Resolve(Stack{Name: "dev"}, Audit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Names() != "aws-foundations@0.1.0" {
+			t.Errorf("audit packs: %s", res.Names())
+		}
+		nightly := h.Groups[3]
+		if len(nightly.Sources) != 2 || nightly.Sources[0].Path != filepath.Join("testdata/home", "../state") {
+			t.Errorf("sources: %+v", nightly.Sources)
+		}
+	})
+}
+
+func TestConflictingConfig(t *testing.T) {
+	t.Parallel()
+	src := `groups:
+  - name: one
+    default: true
+    packs: [{pack: acme, config: {owner-tag: {tag: team}}}]
+  - name: two
+    stacks: [prod]
+    packs: [{pack: acme, config: {owner-tag: {tag: squad}}}]
+`
+	h, err := Parse("testdata/home", "w.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Resolve(Stack{Name: "dev"}, Preventative); err != nil {
+		t.Errorf("dev selects one group only: %v", err)
+	}
+	_, err = h.Resolve(Stack{Name: "prod"}, Preventative)
+	if err == nil || !strings.Contains(err.Error(), "w.yaml:7:35: acme/owner-tag: config tag conflicts with another group's value") {
+		t.Errorf("conflict: %v", err)
+	}
+}
+
+func TestExceptions(t *testing.T) {
+	t.Parallel()
+	h := load(t)
+	now := time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name            string
+		target          Target
+		active, expired []string
+	}{
+		{"URN glob", Target{Pack: "acme", Policy: "owner-tag", Exposed: "owner-tag", URN: "urn:pulumi:prod::web::aws:s3/bucket:Bucket::legacy-assets", Type: "aws:s3/bucket:Bucket"},
+			[]string{"legacy-web"}, nil},
+		{"URN glob does not match", Target{Pack: "acme", Policy: "owner-tag", Exposed: "owner-tag", URN: "urn:pulumi:prod::web::aws:s3/bucket:Bucket::assets", Type: "aws:s3/bucket:Bucket"},
+			nil, nil},
+		{"type token, qualified policy name", Target{Pack: "acme", Policy: "no-public-ip", Exposed: "no-public-ip", URN: "urn:pulumi:dev::web::aws:ec2/instance:Instance::vm", Type: "aws:ec2/instance:Instance"},
+			[]string{"legacy-web"}, nil},
+		{"other policy on a matching target", Target{Pack: "acme", Policy: "no-public-ip", Exposed: "no-public-ip", URN: "urn:pulumi:prod::web::aws:s3/bucket:Bucket::legacy-assets", Type: "aws:s3/bucket:Bucket"},
+			nil, nil},
+		{"expired", Target{Pack: "acme", Policy: "owner-tag", Exposed: "owner-tag", URN: "urn:pulumi:dev::web::aws:s3/bucket:Bucket::tmp", Type: "aws:s3/bucket:Bucket"},
+			nil, []string{"expired-waiver"}},
+	} {
+		active, expired := h.Find(tc.target, now)
+		ids := func(es []*Exception) []string {
+			var out []string
+			for _, e := range es {
+				out = append(out, e.ID)
+			}
+			return out
+		}
+		if !slices.Equal(ids(active), tc.active) || !slices.Equal(ids(expired), tc.expired) {
+			t.Errorf("%s: active %v expired %v, want %v %v", tc.name, ids(active), ids(expired), tc.active, tc.expired)
+		}
+	}
+	if d := h.Exceptions[0].Describe(); d != "excepted by legacy-web: The legacy web tier is being replaced (SEC-42). (approved by security-team, expires 2027-03-01)" {
+		t.Errorf("describe: %s", d)
+	}
+	// The last day still applies.
+	if h.Exceptions[0].Expired(time.Date(2027, 3, 1, 23, 0, 0, 0, time.UTC)) || !h.Exceptions[0].Expired(time.Date(2027, 3, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Error("expiry day")
+	}
+	warnings := h.Warnings(now, func(p string) bool { return p == "owner-tag" || p == "acme/no-public-ip" })
+	want := []string{
+		"testdata/home/warden.yaml:46:3: exception expired-waiver expired on 2026-01-31 and no longer applies",
+		`testdata/home/warden.yaml:55:9: exception typo names policy "owner-tags", which no pack of this home has`,
+	}
+	if !slices.Equal(warnings, want) {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestErrors: every problem of a broken warden.yaml at once, positioned.
+func TestErrors(t *testing.T) {
+	t.Parallel()
+	_, err := Load("testdata/errors")
+	if err == nil {
+		t.Fatal("the broken home loaded")
+	}
+	var buf bytes.Buffer
+	spec.Print(&buf, err, func(name string) []byte { b, _ := os.ReadFile(name); return b })
+	golden := "testdata/errors/errors.golden"
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, _ := os.ReadFile(golden)
+	if buf.String() != string(want) {
+		t.Errorf("errors differ from %s:\n%s", golden, buf.String())
+	}
+}
+
+func TestDefault(t *testing.T) {
+	t.Parallel()
+	h, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Resolve(Stack{Name: "any"}, Preventative)
+	if err != nil || len(res.Packs) < 2 {
+		t.Fatalf("default home: %v %v", res, err)
+	}
+}
