@@ -102,10 +102,19 @@ var forms = []form{
 
 func newEnv(t *testing.T, stack string) *env {
 	t.Helper()
+	return newEnvWith(t, "home", "shop", stack)
+}
+
+// newEnvWith copies the home and project folders of testdata.
+func newEnvWith(t *testing.T, homeDir, projectDir, stack string) *env {
+	t.Helper()
 	dir := t.TempDir()
-	e := &env{t: t, home: filepath.Join(dir, "home"), project: filepath.Join(dir, "shop")}
-	copyDir(t, "testdata/home", e.home)
-	copyDir(t, "testdata/shop", e.project)
+	if strings.Contains(dir, ",") {
+		t.Fatalf("test directory %q has a comma: --policy-pack splits on commas", dir)
+	}
+	e := &env{t: t, home: filepath.Join(dir, "home"), project: filepath.Join(dir, projectDir)}
+	copyDir(t, filepath.Join("testdata", homeDir), e.home)
+	copyDir(t, filepath.Join("testdata", projectDir), e.project)
 	if err := os.Symlink(filepath.Join(tools.bin, "pulumi-analyzer-warden"), filepath.Join(e.home, "pulumi-analyzer-warden")); err != nil {
 		t.Fatal(err)
 	}
@@ -353,6 +362,67 @@ func TestBrokenHome(t *testing.T) {
 			if len(e.resources()) > 0 {
 				t.Error("resources were created with a broken home")
 			}
+		})
+	}
+}
+
+// TestGroups: one home for every stack. The same violation is advisory on
+// dev and blocks prod; a tag rule selects a critical stack; an exception
+// lets one named resource through with its reason shown.
+func TestGroups(t *testing.T) {
+	t.Parallel()
+	const excepted = "excepted by public-site: The marketing site is public by design (SEC-123). (approved by security-team, expires 2099-12-31)"
+	for _, f := range forms {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			t.Run("dev is advisory and goes through", func(t *testing.T) {
+				t.Parallel()
+				e := newEnvWith(t, "groups-home", "promo", "dev")
+				out := e.mustPulumi("up", "--yes", "--policy-pack", f.pack(e))
+				contains(t, out, "[advisory] [severity: critical]  s3-bucket-no-public-acl  (aws:s3:Bucket: promo)",
+					"[advisory] [severity: critical]  s3-bucket-no-public-acl  (aws:s3:Bucket: site)")
+				if len(e.resources()) < 3 {
+					t.Errorf("dev resources were not created")
+				}
+			})
+			t.Run("prod is mandatory except the excepted bucket", func(t *testing.T) {
+				t.Parallel()
+				e := newEnvWith(t, "groups-home", "promo", "prod")
+				out, code := e.pulumi("preview", "--policy-pack", f.pack(e))
+				if code == 0 {
+					t.Fatalf("prod preview passed:\n%s", out)
+				}
+				contains(t, out, "[mandatory] [severity: critical]  s3-bucket-no-public-acl  (aws:s3:Bucket: promo)",
+					"[advisory] [severity: critical]  s3-bucket-no-public-acl  (aws:s3:Bucket: site)", excepted)
+				out, code = e.pulumi("up", "--yes", "--skip-preview", "--policy-pack", f.pack(e))
+				if code == 0 {
+					t.Fatalf("prod up passed:\n%s", out)
+				}
+				if _, created := e.resources()["promo"]; created {
+					t.Error("the public promo bucket was created in prod")
+				}
+			})
+			t.Run("prod lets the excepted resource through", func(t *testing.T) {
+				t.Parallel()
+				e := newEnvWith(t, "groups-home", "site", "prod")
+				out := e.mustPulumi("up", "--yes", "--policy-pack", f.pack(e))
+				contains(t, out, excepted)
+				if _, created := e.resources()["site"]; !created {
+					t.Error("the excepted bucket was not created")
+				}
+			})
+			t.Run("the tag rule selects a critical stack", func(t *testing.T) {
+				t.Parallel()
+				e := newEnvWith(t, "groups-home", "promo", "staging")
+				out := e.mustPulumi("preview", "--policy-pack", f.pack(e))
+				contains(t, out, "[advisory] [severity: critical]  s3-bucket-no-public-acl  (aws:s3:Bucket: promo)")
+				e.mustPulumi("stack", "tag", "set", "tier", "critical")
+				out, code := e.pulumi("preview", "--policy-pack", f.pack(e))
+				if code == 0 {
+					t.Fatalf("critical staging preview passed:\n%s", out)
+				}
+				contains(t, out, "[mandatory] [severity: critical]  s3-bucket-no-public-acl  (aws:s3:Bucket: promo)")
+			})
 		})
 	}
 }
