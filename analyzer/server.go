@@ -253,7 +253,7 @@ func (s *Server) current(urn string) (*session, error) {
 	if cur := s.sess.Load(); cur.stackKnown {
 		return cur, nil
 	}
-	st := engine.Stack{Name: stack, Project: project, Organization: s.home.Organization}
+	st := engine.Stack{Name: stack, Project: project, Organization: s.home.Org("")}
 	next, err := s.newSession(st, true, sess.overrides)
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
@@ -310,9 +310,7 @@ func (s *Server) ConfigureStack(_ context.Context, req *pulumirpc.AnalyzerStackC
 		return nil, status.Error(codes.FailedPrecondition, s.loadErr.Error())
 	}
 	stack := stackFromProto(req)
-	if stack.Organization == "" {
-		stack.Organization = s.home.Organization
-	}
+	stack.Organization = s.home.Org(stack.Organization)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	next, err := s.newSession(stack, true, s.sess.Load().overrides)

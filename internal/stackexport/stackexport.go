@@ -5,10 +5,15 @@ package stackexport
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/warden-policy/warden/packs/engine"
@@ -24,9 +29,10 @@ const (
 // Stack is the content of one export.
 type Stack struct {
 	// Name, Project come from the resources' URNs
-	// (urn:pulumi:<stack>::<project>::<type>::<name>).
-	Name, Project string
-	Resources     []*Resource
+	// (urn:pulumi:<stack>::<project>::<type>::<name>), or a checkpoint's
+	// stack reference, which also names the Organization.
+	Name, Project, Organization string
+	Resources                   []*Resource
 	// Encrypted counts secret values whose ciphertext could not be read:
 	// they are analyzed as unknown values, and the caller should say so.
 	Encrypted int
@@ -39,32 +45,40 @@ type Resource struct {
 	Custom  bool
 }
 
+// export is a `pulumi stack export` file, or a self-managed backend's
+// checkpoint ({"version", "checkpoint": {"stack", "latest": deployment}}).
 type export struct {
-	Version    int `json:"version"`
-	Deployment *struct {
-		Resources []struct {
-			URN                     string              `json:"urn"`
-			Custom                  bool                `json:"custom"`
-			Delete                  bool                `json:"delete"`
-			Type                    string              `json:"type"`
-			Inputs                  map[string]any      `json:"inputs"`
-			Outputs                 map[string]any      `json:"outputs"`
-			Parent                  string              `json:"parent"`
-			Provider                string              `json:"provider"`
-			Protect                 bool                `json:"protect"`
-			Dependencies            []string            `json:"dependencies"`
-			PropertyDependencies    map[string][]string `json:"propertyDependencies"`
-			AdditionalSecretOutputs []string            `json:"additionalSecretOutputs"`
-			Aliases                 []string            `json:"aliases"`
-			DeleteBeforeReplace     bool                `json:"deleteBeforeReplace"`
-			IgnoreChanges           []string            `json:"ignoreChanges"`
-			CustomTimeouts          *struct {
-				Create float64 `json:"create"`
-				Update float64 `json:"update"`
-				Delete float64 `json:"delete"`
-			} `json:"customTimeouts"`
-		} `json:"resources"`
-	} `json:"deployment"`
+	Version    int         `json:"version"`
+	Deployment *deployment `json:"deployment"`
+	Checkpoint *struct {
+		Stack  string      `json:"stack"`
+		Latest *deployment `json:"latest"`
+	} `json:"checkpoint"`
+}
+
+type deployment struct {
+	Resources []struct {
+		URN                     string              `json:"urn"`
+		Custom                  bool                `json:"custom"`
+		Delete                  bool                `json:"delete"`
+		Type                    string              `json:"type"`
+		Inputs                  map[string]any      `json:"inputs"`
+		Outputs                 map[string]any      `json:"outputs"`
+		Parent                  string              `json:"parent"`
+		Provider                string              `json:"provider"`
+		Protect                 bool                `json:"protect"`
+		Dependencies            []string            `json:"dependencies"`
+		PropertyDependencies    map[string][]string `json:"propertyDependencies"`
+		AdditionalSecretOutputs []string            `json:"additionalSecretOutputs"`
+		Aliases                 []string            `json:"aliases"`
+		DeleteBeforeReplace     bool                `json:"deleteBeforeReplace"`
+		IgnoreChanges           []string            `json:"ignoreChanges"`
+		CustomTimeouts          *struct {
+			Create float64 `json:"create"`
+			Update float64 `json:"update"`
+			Delete float64 `json:"delete"`
+		} `json:"customTimeouts"`
+	} `json:"resources"`
 }
 
 // ErrNotExport is returned for JSON that is not a stack export.
@@ -89,6 +103,13 @@ func Read(r io.Reader) (*Stack, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrNotExport, err)
 	}
+	if ex.Checkpoint != nil {
+		if ex.Checkpoint.Latest == nil {
+			// A stack that was never deployed: nothing to analyze.
+			ex.Checkpoint.Latest = &deployment{}
+		}
+		ex.Deployment = ex.Checkpoint.Latest
+	}
 	if ex.Deployment == nil || ex.Version == 0 {
 		return nil, ErrNotExport
 	}
@@ -96,6 +117,14 @@ func Read(r io.Reader) (*Stack, error) {
 		return nil, fmt.Errorf("stack export version %d is newer than this build reads (3)", ex.Version)
 	}
 	s := &Stack{}
+	if ex.Checkpoint != nil {
+		// "organization/project/stack" in project-scoped backends.
+		parts := strings.Split(ex.Checkpoint.Stack, "/")
+		s.Name = parts[len(parts)-1]
+		if len(parts) == 3 {
+			s.Organization, s.Project = parts[0], parts[1]
+		}
+	}
 	providers := map[string]*engine.Provider{}
 	for _, r := range ex.Deployment.Resources {
 		if strings.HasPrefix(r.Type, "pulumi:providers:") {
@@ -220,4 +249,52 @@ func position(data []byte, off int64) (line, col int) {
 		}
 	}
 	return line, int(off) - last
+}
+
+// ReadFile reads an export or checkpoint file, gzipped or not.
+func ReadFile(path string) (*Stack, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	st, err := Read(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return st, nil
+}
+
+// Discover lists the stack checkpoints of a self-managed backend folder
+// (the directory `pulumi login file://DIR` uses): DIR/.pulumi/stacks/, with
+// or without project folders, plain or gzipped, sorted.
+func Discover(dir string) ([]string, error) {
+	root := filepath.Join(dir, ".pulumi", "stacks")
+	if _, err := os.Stat(root); err != nil {
+		return nil, fmt.Errorf("%s is not a Pulumi backend folder (no .pulumi/stacks): %w", dir, err)
+	}
+	var out []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if strings.HasSuffix(path, ".json") || strings.HasSuffix(path, ".json.gz") {
+			out = append(out, path)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
 }

@@ -102,18 +102,32 @@ func Exists(dir string) bool {
 	return err == nil
 }
 
-// Default is the embedded home: one default preventative group running
-// every built-in pack at its own levels.
+// Default is the embedded home: a default preventative group and a default
+// audit group, each running every built-in pack at its own levels.
 func Default() (*Home, error) {
 	packs, err := builtin.Packs()
 	if err != nil {
 		return nil, err
 	}
 	g := &Group{Name: "default", Mode: Preventative, Default: true}
+	a := &Group{Name: "default-audit", Mode: Audit, Default: true}
 	for _, p := range packs {
 		g.Packs = append(g.Packs, &PackEntry{Name: p.Name, Pack: p, Source: "built-in"})
+		a.Packs = append(a.Packs, &PackEntry{Name: p.Name, Pack: p, Source: "built-in"})
 	}
-	return &Home{Groups: []*Group{g}}, nil
+	return &Home{Groups: []*Group{g, a}}, nil
+}
+
+// FromPacks is a home of one default group (preventative and audit) that
+// runs exactly these packs at their own levels.
+func FromPacks(packs []*engine.Pack, source string) *Home {
+	g := &Group{Name: "packs", Mode: Preventative, Default: true}
+	a := &Group{Name: "packs-audit", Mode: Audit, Default: true}
+	for _, p := range packs {
+		g.Packs = append(g.Packs, &PackEntry{Name: p.Name, Pack: p, Source: source})
+		a.Packs = append(a.Packs, &PackEntry{Name: p.Name, Pack: p, Source: source})
+	}
+	return &Home{Groups: []*Group{g, a}}
 }
 
 // Parse reads a warden.yaml held in memory; dir is the home's directory.

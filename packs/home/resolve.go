@@ -229,3 +229,19 @@ func (h *Home) groupsByName() map[string]*Group {
 	}
 	return m
 }
+
+// placeholderOrg is the organization self-managed backends report for
+// every stack.
+const placeholderOrg = "organization"
+
+// Org is the organization to resolve for: the one given, unless it is
+// empty or the self-managed backends' placeholder, then the home's.
+func (h *Home) Org(given string) string {
+	if (given == "" || given == placeholderOrg) && h.Organization != "" {
+		return h.Organization
+	}
+	if given == "" {
+		return placeholderOrg
+	}
+	return given
+}

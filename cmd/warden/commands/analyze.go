@@ -2,41 +2,48 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/warden-policy/warden/internal/analyze"
+	"github.com/warden-policy/warden/internal/report"
 	"github.com/warden-policy/warden/internal/stackexport"
-	"github.com/warden-policy/warden/packs/engine"
+	"github.com/warden-policy/warden/internal/version"
+	"github.com/warden-policy/warden/packs/home"
 )
 
 type analyzeOptions struct {
-	IO        *IOStreams
-	File      string
-	Packs     []string
-	NoBuiltin bool
-	Output    string
+	IO     *IOStreams
+	File   string
+	Home   string
+	Packs  []string
+	Stack  string
+	Tags   []string
+	Output string
+	Now    func() time.Time
 }
 
 func newCmdAnalyze(ios *IOStreams, runF func(context.Context, *analyzeOptions) error) *cobra.Command {
-	opts := &analyzeOptions{IO: ios}
+	opts := &analyzeOptions{IO: ios, Now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "analyze --file STATE.json",
-		Short: "Run policies over a `pulumi stack export` file",
-		Long: "Analyze runs the policies over an exported stack as `pulumi policy analyze` does: resource\n" +
-			"policies on each resource's inputs, stack policies on the outputs. With no --pack, the built-in\n" +
-			"packs run at their own levels. Exits 1 when a mandatory violation is found.",
-		Example: "  pulumi stack export --file state.json\n  warden analyze --file state.json",
-		Args:    cobra.NoArgs,
+		Short: "Run the preventative groups over a `pulumi stack export` file",
+		Long: "Analyze runs the preventative groups that apply to the stack in an export, as\n" +
+			"`pulumi policy analyze` does: resource policies on each resource's inputs, stack policies on the\n" +
+			"outputs. The stack is named by the resources' URNs (and the home's organization) unless --stack\n" +
+			"says otherwise. Without --home, the built-in packs run. Exits 1 on mandatory violations that no\n" +
+			"exception covers.",
+		Example: "  pulumi stack export --file state.json\n  warden analyze --file state.json --home ./policy\n" +
+			"  warden analyze --file state.json --stack acme/payments/prod -o sarif > warden.sarif",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.File == "" {
 				return &FlagError{Err: fmt.Errorf("--file is required")}
 			}
-			if err := checkOutput(opts.Output); err != nil {
+			if err := checkOutput(opts.Output, report.Formats...); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -46,96 +53,76 @@ func newCmdAnalyze(ios *IOStreams, runF func(context.Context, *analyzeOptions) e
 		},
 	}
 	cmd.Flags().StringVarP(&opts.File, "file", "f", "", "stack export file (`pulumi stack export`)")
-	cmd.Flags().StringArrayVar(&opts.Packs, "pack", nil, "pack directory to run (repeatable)")
-	cmd.Flags().BoolVar(&opts.NoBuiltin, "no-builtin", false, "do not run the built-in packs")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "human", "output format: human, json")
+	cmd.Flags().StringVar(&opts.Home, "home", "", "policy home (default: $WARDEN_HOME, else the built-in packs)")
+	cmd.Flags().StringArrayVar(&opts.Packs, "pack", nil, "run exactly this pack directory instead of a home (repeatable)")
+	cmd.Flags().StringVar(&opts.Stack, "stack", "", "the stack as org/project/stack (default: from the URNs)")
+	cmd.Flags().StringArrayVar(&opts.Tags, "tag", nil, "a stack tag key=value, for the groups' stack rules (repeatable)")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "human", "output format: human, json, sarif, junit")
 	return cmd
 }
 
 func analyzeRun(ctx context.Context, opts *analyzeOptions) error {
-	f, err := os.Open(opts.File)
+	h, err := loadHome(opts.Home, opts.Packs)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	st, err := stackexport.Read(f)
-	if err != nil {
-		return &InputError{Err: fmt.Errorf("%s: %w", opts.File, err)}
-	}
-	if st.Encrypted > 0 {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %d secret values are encrypted in %s; they are analyzed as unknown values (export with --show-secrets to evaluate them)\n", st.Encrypted, opts.File)
-	}
-	packs, err := loadPacks(opts.Packs, opts.NoBuiltin)
+	tags, err := parseTags(opts.Tags)
 	if err != nil {
 		return err
 	}
-	stack := engine.Stack{Name: st.Name, Project: st.Project}
-	var runs []*engine.Run
-	policies := 0
-	for _, p := range packs {
-		run, err := p.NewRun(stack, nil)
-		if err != nil {
-			return &InputError{Err: err}
-		}
-		runs = append(runs, run)
-		policies += len(p.Policies)
+	st, err := stackexport.ReadFile(opts.File)
+	if err != nil {
+		return &InputError{Err: err}
 	}
-	findings := analyze.State(ctx, runs, st)
-	sum := analyze.Summarize(len(st.Resources), policies, findings)
-	if opts.Output == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
-			Stack    string            `json:"stack"`
-			Project  string            `json:"project"`
-			Findings []analyze.Finding `json:"findings"`
-			Summary  analyze.Summary   `json:"summary"`
-		}{st.Name, st.Project, nonNil(findings), sum}); err != nil {
+	warnEncrypted(opts.IO, opts.File, st)
+	ident := analyze.Identify(st, h.Org(st.Organization))
+	if opts.Stack != "" {
+		if ident, err = parseStackRef(opts.Stack); err != nil {
 			return err
 		}
-	} else {
-		writeHuman(opts.IO, st, packs, findings, sum)
 	}
-	if sum.Blocking > 0 {
+	ident.Tags = tags
+	rep, err := analyze.Stack(ctx, h, home.Preventative, st, ident, opts.Now())
+	if err != nil {
+		return err
+	}
+	rep.Source = opts.File
+	if err := report.Write(opts.IO.Out, report.Format(opts.Output), tool(), []*analyze.Report{rep}, false); err != nil {
+		return err
+	}
+	if rep.Summary.Blocking > 0 {
 		return errFindings
 	}
 	return nil
 }
 
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
+func tool() report.Tool {
+	return report.Tool{Name: "warden", Version: version.String(), URL: "https://github.com/warden-policy/warden"}
 }
 
-func writeHuman(ios *IOStreams, st *stackexport.Stack, packs []*engine.Pack, fs []analyze.Finding, sum analyze.Summary) {
-	names := make([]string, len(packs))
-	for i, p := range packs {
-		names[i] = p.String()
+func warnEncrypted(ios *IOStreams, file string, st *stackexport.Stack) {
+	if st.Encrypted > 0 {
+		fmt.Fprintf(ios.ErrOut, "warning: %s: %d secret values are encrypted; they are analyzed as unknown values (export with --show-secrets to evaluate them)\n", file, st.Encrypted)
 	}
-	w := ios.Out
-	fmt.Fprintf(w, "Analyzed stack %s/%s: %d resources, %d policies from %s\n", st.Project, st.Name, sum.Resources, sum.Policies, strings.Join(names, ", "))
-	for _, f := range fs {
-		fmt.Fprintln(w)
-		level := strings.ToUpper(string(f.Level))
-		if f.Kind == analyze.CantRun {
-			level = "CAN'T RUN"
-		}
-		if f.Kind == analyze.Error {
-			level += " ERROR"
-		}
-		fmt.Fprintf(w, "  %-10s %-8s %s/%s\n", level, f.Severity, f.Pack, f.Policy)
-		if f.URN != "" {
-			fmt.Fprintf(w, "    %s\n", f.URN)
-		}
-		fmt.Fprintf(w, "    %s\n", f.Description)
-		if f.Message != "" {
-			fmt.Fprintf(w, "    %s\n", f.Message)
-		}
-		if f.RemediationSteps != "" && f.Kind == analyze.Violation {
-			fmt.Fprintf(w, "    fix: %s\n", f.RemediationSteps)
-		}
+}
+
+// parseStackRef reads org/project/stack.
+func parseStackRef(s string) (home.Stack, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return home.Stack{}, &FlagError{Err: fmt.Errorf("--stack %q: want org/project/stack", s)}
 	}
-	fmt.Fprintf(w, "\n%d violations (%d blocking), %d can't run, %d errors\n", sum.Violations, sum.Blocking, sum.CantRun, sum.Errors)
+	return home.Stack{Organization: parts[0], Project: parts[1], Name: parts[2]}, nil
+}
+
+func parseTags(tags []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, t := range tags {
+		k, v, ok := strings.Cut(t, "=")
+		if !ok || k == "" {
+			return nil, &FlagError{Err: fmt.Errorf("--tag %q: want key=value", t)}
+		}
+		out[k] = v
+	}
+	return out, nil
 }

@@ -2,52 +2,55 @@ package commands
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
-	"github.com/warden-policy/warden/packs/builtin"
+	"github.com/warden-policy/warden/analyzer"
+	"github.com/warden-policy/warden/internal/report"
 	"github.com/warden-policy/warden/packs/engine"
+	"github.com/warden-policy/warden/packs/home"
 )
 
-// outputFormats are the values --output takes; anything else is a usage
-// error, never a silent fallback.
-var outputFormats = []string{"human", "json"}
-
-func checkOutput(o string) error {
-	if !slices.Contains(outputFormats, o) {
-		return &FlagError{Err: fmt.Errorf("unknown --output %q: want one of %s", o, strings.Join(outputFormats, ", "))}
+// checkOutput accepts one of formats; anything else is a usage error, never
+// a silent fallback.
+func checkOutput(o string, formats ...report.Format) error {
+	if !slices.Contains(formats, report.Format(o)) {
+		names := make([]string, len(formats))
+		for i, f := range formats {
+			names[i] = string(f)
+		}
+		return &FlagError{Err: fmt.Errorf("unknown --output %q: want one of %s", o, strings.Join(names, ", "))}
 	}
 	return nil
 }
 
-// loadPacks returns the built-in packs (unless noBuiltin) and the packs in
-// dirs. A pack that does not load fails the whole command: never analyze
-// with part of the policies.
-func loadPacks(dirs []string, noBuiltin bool) ([]*engine.Pack, error) {
-	var out []*engine.Pack
-	if !noBuiltin {
-		b, err := builtin.Packs()
-		if err != nil {
-			return nil, err
+// loadHome finds the policy home: --home, else WARDEN_HOME, else the
+// embedded default (the built-in packs). packDirs, when given, replace the
+// home with exactly those packs.
+func loadHome(dir string, packDirs []string) (*home.Home, error) {
+	if len(packDirs) > 0 {
+		var packs []*engine.Pack
+		for _, d := range packDirs {
+			p, err := engine.Load(d)
+			if err != nil {
+				return nil, err
+			}
+			packs = append(packs, p)
 		}
-		out = append(out, b...)
+		return home.FromPacks(packs, strings.Join(packDirs, ", ")), nil
 	}
-	for _, d := range dirs {
-		p, err := engine.Load(d)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
+	if dir == "" {
+		dir = os.Getenv(analyzer.EnvHome)
 	}
-	seen := map[string]bool{}
-	for _, p := range out {
-		if seen[p.Name] {
-			return nil, &InputError{Err: fmt.Errorf("pack %s is loaded twice", p.Name)}
-		}
-		seen[p.Name] = true
+	if dir == "" {
+		return home.Default()
 	}
-	if len(out) == 0 {
-		return nil, &FlagError{Err: fmt.Errorf("no packs to run: give --pack or drop --no-builtin")}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, &InputError{Err: fmt.Errorf("policy home %s is not a directory", dir)}
 	}
-	return out, nil
+	if !home.Exists(dir) {
+		return nil, &InputError{Err: fmt.Errorf("%s has no %s: it is not a policy home (warden init %s creates one)", dir, home.File, dir)}
+	}
+	return home.Load(dir)
 }

@@ -33,8 +33,13 @@ func NewRootCmd(ios *IOStreams) *cobra.Command {
 	root.SetErr(ios.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{Err: err} })
 	root.AddCommand(
-		newCmdAnalyze(ios, nil),
+		newCmdInit(ios, nil),
+		newCmdInstall(ios),
 		newCmdTest(ios, nil),
+		newCmdAnalyze(ios, nil),
+		newCmdAudit(ios, nil),
+		newCmdGroups(ios),
+		newCmdPacks(ios),
 		newCmdValidate(ios, nil),
 		newCmdVersion(ios),
 	)

@@ -6,8 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/warden-policy/warden/packs/engine"
-	"github.com/warden-policy/warden/packs/packtest"
 	"github.com/warden-policy/warden/packs/spec"
 )
 
@@ -19,9 +17,11 @@ type validateOptions struct {
 func newCmdValidate(ios *IOStreams, runF func(context.Context, *validateOptions) error) *cobra.Command {
 	opts := &validateOptions{IO: ios}
 	return &cobra.Command{
-		Use:     "validate [PACK_DIR...]",
-		Short:   "Check packs and their tests, printing every positioned error at once",
-		Example: "  warden validate ./packs/acme-baseline",
+		Use:   "validate [DIR...]",
+		Short: "Check packs and policy homes, printing every positioned error at once",
+		Long: "Validate loads each directory, a pack (pack.yaml and tests/) or a policy home (warden.yaml and\n" +
+			"its packs/), and prints every problem as file:line:col: message with the source line and a caret.",
+		Example: "  warden validate ./policy\n  warden validate ./policy/packs/acme-baseline",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Dirs = args
 			if len(opts.Dirs) == 0 {
@@ -38,21 +38,8 @@ func newCmdValidate(ios *IOStreams, runF func(context.Context, *validateOptions)
 func validateRun(_ context.Context, opts *validateOptions) error {
 	var all spec.ErrorList
 	for _, dir := range opts.Dirs {
-		p, err := engine.Load(dir)
-		if list, ok := err.(spec.ErrorList); ok {
-			all.Append(list)
-		} else if err != nil {
+		if err := validateDir(dir, &all, func(s string) { fmt.Fprintln(opts.IO.Out, s) }); err != nil {
 			return err
-		}
-		if _, err := packtest.LoadSuites(dir); err != nil {
-			list, ok := err.(spec.ErrorList)
-			if !ok {
-				return err
-			}
-			all.Append(list)
-		}
-		if p != nil {
-			fmt.Fprintf(opts.IO.Out, "%s: %d policies, ok\n", p, len(p.Policies))
 		}
 	}
 	all.Sort()

@@ -1,0 +1,136 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/warden-policy/warden/internal/analyze"
+	"github.com/warden-policy/warden/internal/report"
+	"github.com/warden-policy/warden/internal/stackexport"
+	"github.com/warden-policy/warden/packs/home"
+)
+
+type auditOptions struct {
+	IO      *IOStreams
+	Home    string
+	Packs   []string
+	Sources []string
+	Output  string
+	Now     func() time.Time
+}
+
+func newCmdAudit(ios *IOStreams, runF func(context.Context, *auditOptions) error) *cobra.Command {
+	opts := &auditOptions{IO: ios, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "audit [SOURCE...]",
+		Short: "Run the audit groups over existing state: stack exports and backend folders",
+		Long: "Audit runs the home's audit groups over their sources, or over the sources given: stack export\n" +
+			"files and self-managed backend folders (file://DIR, the folder of `pulumi login file://DIR`; every\n" +
+			"stack in it). Each stack is analyzed with the audit groups that select it. Progress goes to stderr;\n" +
+			"the findings and a summary by pack, policy, stack and severity to stdout. Exits 1 on mandatory\n" +
+			"violations.",
+		Example: "  warden audit --home ./policy\n  warden audit file://$HOME/pulumi-state -o sarif > audit.sarif",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Sources = args
+			if err := checkOutput(opts.Output, report.Formats...); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return auditRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Home, "home", "", "policy home (default: $WARDEN_HOME, else the built-in packs)")
+	cmd.Flags().StringArrayVar(&opts.Packs, "pack", nil, "run exactly this pack directory instead of a home (repeatable)")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "human", "output format: human, json, sarif, junit")
+	return cmd
+}
+
+// stackFiles expands sources into stack files: a file is itself, a
+// file:// folder every stack in it.
+func stackFiles(sources []string) ([]string, error) {
+	var out []string
+	for _, src := range sources {
+		p := strings.TrimPrefix(src, "file://")
+		if strings.Contains(p, "://") {
+			return nil, &InputError{Err: fmt.Errorf("source %q: only stack export files and file:// backend folders can be audited", src)}
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, &InputError{Err: fmt.Errorf("source %s: %w", src, err)}
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		files, err := stackexport.Discover(p)
+		if err != nil {
+			return nil, &InputError{Err: err}
+		}
+		out = append(out, files...)
+	}
+	return out, nil
+}
+
+func auditRun(ctx context.Context, opts *auditOptions) error {
+	h, err := loadHome(opts.Home, opts.Packs)
+	if err != nil {
+		return err
+	}
+	sources := opts.Sources
+	if len(sources) == 0 {
+		for _, g := range h.Groups {
+			if g.Mode == home.Audit {
+				for _, s := range g.Sources {
+					sources = append(sources, "file://"+s.Path)
+				}
+			}
+		}
+		if len(sources) == 0 {
+			return &FlagError{Err: fmt.Errorf("nothing to audit: the home's audit groups list no sources; give SOURCE arguments")}
+		}
+	}
+	files, err := stackFiles(sources)
+	if err != nil {
+		return err
+	}
+	mode := home.Audit
+	if !slices.ContainsFunc(h.Groups, func(g *home.Group) bool { return g.Mode == home.Audit }) {
+		mode = home.Preventative
+		fmt.Fprintln(opts.IO.ErrOut, "note: the home has no audit groups; auditing with the preventative groups that would run on deploy")
+	}
+	var reports []*analyze.Report
+	for i, f := range files {
+		fmt.Fprintf(opts.IO.ErrOut, "[%d/%d] %s\n", i+1, len(files), f)
+		st, err := stackexport.ReadFile(f)
+		if err != nil {
+			return &InputError{Err: err}
+		}
+		if len(st.Resources) == 0 {
+			continue // a stack that was never deployed
+		}
+		warnEncrypted(opts.IO, f, st)
+		ident := analyze.Identify(st, h.Org(st.Organization))
+		rep, err := analyze.Stack(ctx, h, mode, st, ident, opts.Now())
+		if err != nil {
+			return err
+		}
+		rep.Source = f
+		reports = append(reports, rep)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "audited %d stacks\n", len(reports))
+	if err := report.Write(opts.IO.Out, report.Format(opts.Output), tool(), reports, true); err != nil {
+		return err
+	}
+	if report.Total(reports).Blocking > 0 {
+		return errFindings
+	}
+	return nil
+}
