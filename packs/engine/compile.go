@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"path"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -514,13 +513,3 @@ func globMatch(pat, token string) bool {
 // SkippedFor lists the resource policies whose type filter excludes token,
 // sorted by name: the analyzer reports them as not applicable.
 func (p *Pack) SkippedFor(token string) []*Policy { return p.forType(token).skipped }
-
-// sortedNames is a helper for messages.
-func sortedNames(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

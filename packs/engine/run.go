@@ -160,23 +160,3 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
-
-func hasSecret(v any) bool {
-	switch v := v.(type) {
-	case Secret, *Secret:
-		return true
-	case map[string]any:
-		for _, e := range v {
-			if hasSecret(e) {
-				return true
-			}
-		}
-	case []any:
-		for _, e := range v {
-			if hasSecret(e) {
-				return true
-			}
-		}
-	}
-	return false
-}

@@ -285,3 +285,61 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("completion: exit %d", code)
 	}
 }
+
+// TestParsing checks each command's flags alone, through its run function.
+func TestParsing(t *testing.T) {
+	ios, _, _ := TestStreams()
+	t.Run("audit", func(t *testing.T) {
+		var got *auditOptions
+		cmd := newCmdAudit(ios, func(_ context.Context, o *auditOptions) error { got = o; return nil })
+		cmd.SetArgs([]string{"--home", "h", "-o", "junit", "a.json", "file://b"})
+		if err := cmd.Execute(); err != nil || got.Home != "h" || got.Output != "junit" || len(got.Sources) != 2 {
+			t.Errorf("%v %+v", err, got)
+		}
+	})
+	t.Run("test", func(t *testing.T) {
+		var got *testOptions
+		cmd := newCmdTest(ios, func(_ context.Context, o *testOptions) error { got = o; return nil })
+		cmd.SetArgs([]string{"--coverage", "--min-coverage", "90", "-v", "-o", "json", "p1", "p2"})
+		if err := cmd.Execute(); err != nil || !got.Coverage || got.MinCoverage != 90 || !got.Verbose || got.Output != "json" || len(got.Dirs) != 2 {
+			t.Errorf("%v %+v", err, got)
+		}
+		cmd = newCmdTest(ios, func(context.Context, *testOptions) error { return nil })
+		cmd.SetArgs([]string{"--min-coverage", "120"})
+		if err := cmd.Execute(); err == nil {
+			t.Error("a coverage above 100% parsed")
+		}
+		cmd = newCmdTest(ios, func(context.Context, *testOptions) error { return nil })
+		cmd.SetArgs([]string{"-o", "sarif"})
+		if err := cmd.Execute(); err == nil {
+			t.Error("sarif is not a test output")
+		}
+	})
+	t.Run("groups resolve", func(t *testing.T) {
+		var got *groupsResolveOptions
+		cmd := newCmdGroupsResolve(ios, func(_ context.Context, o *groupsResolveOptions) error { got = o; return nil })
+		cmd.SetArgs([]string{"--stack", "o/p/s", "--tag", "a=b", "--tag", "c=d", "--mode", "audit"})
+		if err := cmd.Execute(); err != nil || got.Stack != "o/p/s" || len(got.Tags) != 2 || got.Mode != "audit" {
+			t.Errorf("%v %+v", err, got)
+		}
+		cmd = newCmdGroupsResolve(ios, func(context.Context, *groupsResolveOptions) error { return nil })
+		cmd.SetArgs([]string{"--stack", "o/p/s", "--mode", "sometimes"})
+		if err := cmd.Execute(); err == nil {
+			t.Error("a bad mode parsed")
+		}
+	})
+	t.Run("validate and init default to the current directory", func(t *testing.T) {
+		var v *validateOptions
+		cmd := newCmdValidate(ios, func(_ context.Context, o *validateOptions) error { v = o; return nil })
+		cmd.SetArgs(nil)
+		if err := cmd.Execute(); err != nil || len(v.Dirs) != 1 || v.Dirs[0] != "." {
+			t.Errorf("%v %+v", err, v)
+		}
+		var i *initOptions
+		icmd := newCmdInit(ios, func(_ context.Context, o *initOptions) error { i = o; return nil })
+		icmd.SetArgs([]string{"--org", "acme"})
+		if err := icmd.Execute(); err != nil || i.Dir != "." || i.Org != "acme" {
+			t.Errorf("%v %+v", err, i)
+		}
+	})
+}
