@@ -411,6 +411,22 @@ func TestGroups(t *testing.T) {
 					t.Error("the excepted bucket was not created")
 				}
 			})
+			t.Run("a version 2 config file's exceptions are honoured", func(t *testing.T) {
+				t.Parallel()
+				e := newEnvWith(t, "groups-home", "promo", "prod")
+				cfg := e.writeConfig(map[string]any{
+					"version": 2,
+					"exceptions": map[string]any{"promo-launch": map[string]any{
+						"reason": "Launch week, public by design (MKT-9).",
+						"match": []any{map[string]any{"policies": []any{"s3-bucket-no-public-acl"},
+							"targets": []any{"urn:pulumi:prod::promo::aws:s3/bucket:Bucket::promo"}}},
+					}},
+				})
+				out := e.mustPulumi("preview", "--policy-pack", f.pack(e), "--policy-pack-config", cfg)
+				// The engine matches the file's exceptions on the exposed names and
+				// lists the waived violation as exempted; the preview passes.
+				contains(t, out, "[exempted]  s3-bucket-no-public-acl", excepted)
+			})
 			t.Run("the tag rule selects a critical stack", func(t *testing.T) {
 				t.Parallel()
 				e := newEnvWith(t, "groups-home", "promo", "staging")
