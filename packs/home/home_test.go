@@ -175,7 +175,7 @@ func TestResolve(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Names() != "aws-foundations@0.1.0" {
+		if res.Names() != "aws-foundations@0.2.0" {
 			t.Errorf("audit packs: %s", res.Names())
 		}
 		nightly := h.Groups[3]
