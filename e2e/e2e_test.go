@@ -240,7 +240,7 @@ func TestPreview(t *testing.T) {
 			contains(t, out,
 				"preview failed",
 				"[mandatory] [severity: critical]  s3-bucket-no-public-acl  (aws:s3:Bucket: site)",
-				"the canned ACL public-read makes the bucket readable by anyone",
+				"the ACL public-read makes the bucket readable by anyone",
 				"[mandatory]  db-password-length  (aws:rds:Instance: db)",
 				"password [secret] is shorter than 30",
 				"can't run policy 'ec2-sg-no-public-ssh' from policy pack 'aws-foundations@v0.2.0' during preview",

@@ -41,3 +41,23 @@ func TestBuiltinPacks(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultLevels holds the catalog's documented choice: policies rated
+// critical block by default, every other policy is advisory.
+func TestDefaultLevels(t *testing.T) {
+	packs, err := builtin.Packs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range packs {
+		for _, pol := range p.Policies {
+			want := "advisory"
+			if pol.Severity == "critical" {
+				want = "mandatory"
+			}
+			if string(pol.Level) != want {
+				t.Errorf("%s/%s: severity %q, level %q; want %s", p.Name, pol.Name, pol.Severity, pol.Level, want)
+			}
+		}
+	}
+}

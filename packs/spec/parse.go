@@ -34,6 +34,9 @@ func IsTypeToken(t string) bool { return typeTokenRE.MatchString(t) }
 
 // LoadPack reads dir/pack.yaml.
 func LoadPack(dir string) (*Pack, error) {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return nil, ErrorList{{Pos: Pos{File: dir}, Code: CodeSchema, Msg: "not a pack directory (a pack is a directory with " + PackFile + ")"}}
+	}
 	return loadPack(filepath.Join(dir, PackFile), os.ReadFile)
 }
 
