@@ -84,6 +84,10 @@ type Policy struct {
 type variable struct {
 	name string
 	prg  *program
+	// perItem is set when the variable depends on item (directly or
+	// through another variable): it is then evaluated once per element,
+	// else once per evaluation of the policy.
+	perItem bool
 }
 
 type program struct {
@@ -202,6 +206,7 @@ func packEnvs() (envSet, error) {
 			ext.Strings(), ext.Lists(), ext.Math(), ext.Sets(), ext.Bindings(), ext.TwoVarComprehensions(),
 			ext.Encoders(ext.EncodersVersion(1)), // base64 and json.encode; json.parse is ours
 			library(),
+			byTypeFunction(),
 		)
 		if err != nil {
 			baseEnvErr = err
@@ -226,6 +231,8 @@ type compiler struct {
 	pack *Pack
 	errs *spec.ErrorList
 	pol  string
+	// idents are the identifiers the last compiled expression refers to.
+	idents map[string]bool
 }
 
 func (c *compiler) errorf(pos spec.Pos, code, format string, args ...any) {
@@ -271,8 +278,12 @@ func (c *compiler) policy(ps *spec.Policy, envs envSet) *Policy {
 		if prg == nil {
 			continue
 		}
+		perItem := c.idents["item"]
+		for _, prev := range pol.vars {
+			perItem = perItem || prev.perItem && c.idents["variables."+prev.name]
+		}
 		pol.varIndex[v.Name] = len(pol.vars)
-		pol.vars = append(pol.vars, &variable{name: v.Name, prg: prg})
+		pol.vars = append(pol.vars, &variable{name: v.Name, prg: prg, perItem: perItem})
 		extra = append(extra, cel.Variable("variables."+v.Name, out))
 	}
 	// forEach and when are evaluated before there is an item.
@@ -364,7 +375,11 @@ func (c *compiler) compile(env *cel.Env, e *spec.Expr, what string, want *cel.Ty
 	}
 	ok := true
 	info := a.NativeRep().SourceInfo()
+	c.idents = map[string]bool{}
 	celast.PreOrderVisit(a.NativeRep().Expr(), celast.NewExprVisitor(func(x celast.Expr) {
+		if x.Kind() == celast.IdentKind {
+			c.idents[x.AsIdent()] = true
+		}
 		if x.Kind() != celast.SelectKind || x.AsSelect().Operand().Kind() != celast.IdentKind {
 			return
 		}

@@ -121,7 +121,8 @@ type state struct {
 	cache *view
 	// secrets says whether anything in the input is secret; without, the
 	// masked view is the real one.
-	secrets bool
+	secrets  bool
+	scrubber *strings.Replacer
 }
 
 // view holds the CEL values of the variables an expression can see.
@@ -153,8 +154,9 @@ func newStackState(ctx context.Context, r *Run, resources []*Resource) *state {
 	for i, res := range resources {
 		list[i] = c.resource(res)
 	}
+	typeOf := func(i int) string { return resources[i].Type }
 	s := &state{ctx: ctx, r: r, m: m, secrets: m.nsecret > 0 || r.stack.m.nsecret > 0}
-	s.real = view{resources: list, stack: r.stack.real, m: m}
+	s.real = view{resources: newResourceList(list, typeOf), stack: r.stack.real, m: m}
 	s.mask = func() view {
 		mm := &markers{base: unknownIDBase << 3}
 		mc := &converter{m: mm, mask: true, named: true}
@@ -162,7 +164,7 @@ func newStackState(ctx context.Context, r *Run, resources []*Resource) *state {
 		for i, res := range resources {
 			ml[i] = mc.resource(res)
 		}
-		return view{resources: ml, stack: r.stack.masked, m: mm}
+		return view{resources: newResourceList(ml, typeOf), stack: r.stack.masked, m: mm}
 	}
 	return s
 }
@@ -192,14 +194,20 @@ func (s *state) lookup(id int64) (marker, bool) {
 }
 
 // scrub replaces every known secret plaintext in text. Rendering already
-// masks values derived from secrets; this also covers error text.
+// masks values derived from secrets; this also covers error text. One
+// replacer serves the whole evaluation: a stack holds many secrets.
 func (s *state) scrub(text string) string {
-	for _, list := range [][]string{s.m.secrets, s.r.stack.m.secrets} {
-		for _, sec := range list {
-			text = strings.ReplaceAll(text, sec, "[secret]")
+	if s.scrubber == nil {
+		secrets := append(append([]string(nil), s.m.secrets...), s.r.stack.m.secrets...)
+		// Longest first: a secret that contains another is replaced whole.
+		slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+		pairs := make([]string, 0, 2*len(secrets))
+		for _, sec := range secrets {
+			pairs = append(pairs, sec, "[secret]")
 		}
+		s.scrubber = strings.NewReplacer(pairs...)
 	}
-	return text
+	return s.scrubber.Replace(text)
 }
 
 // activation resolves the names an expression can see. Variables are
@@ -212,6 +220,10 @@ type activation struct {
 	hasItem bool
 	pol     *Policy
 	vals    []ref.Val
+	// outer is the policy-wide activation of a forEach element: variables
+	// that do not depend on item are evaluated and remembered there, once
+	// for all elements.
+	outer *activation
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
@@ -231,6 +243,9 @@ func (a *activation) ResolveName(name string) (any, bool) {
 		i, ok := a.pol.varIndex[vname]
 		if !ok {
 			return nil, false
+		}
+		if a.outer != nil && !a.pol.vars[i].perItem {
+			return a.outer.ResolveName(name)
 		}
 		if a.vals[i] == nil {
 			a.vals[i] = a.eval(a.pol.vars[i].prg)
@@ -261,6 +276,7 @@ func (a *activation) withItem(item any) *activation {
 	b := *a
 	b.item, b.hasItem = item, true
 	b.vals = make([]ref.Val, len(a.pol.vars))
+	b.outer = a
 	return &b
 }
 

@@ -203,3 +203,63 @@ func TestUndecidedReason(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+const memoPack = `
+name: memo
+version: 0.1.0
+policies:
+  - name: per-item
+    description: a variable that depends on the element is evaluated per element
+    resourceTypes: ["test:index:Thing"]
+    forEach: resource.props.?rules.orValue([])
+    variables:
+      port: item.port
+      allowed: '[80, 443]'
+    violation: '!(variables.port in variables.allowed)'
+    message: "port {{ variables.port }}"
+  - name: by-type
+    kind: stack
+    description: resources.byType uses the index, with globs
+    forEach: resources.byType("test:index:*")
+    violation: '!resources.byType("test:extra:Tag").exists(t, t.props.target == item.name)'
+    message: "{{ item.name }} has no tag"
+`
+
+// TestVariableScope: per-element variables are not shared between
+// elements; element-independent ones are (the forEach list has three
+// elements, two violate).
+func TestVariableScope(t *testing.T) {
+	t.Parallel()
+	p := mustParse(t, memoPack)
+	run, err := p.NewRun(engine.Stack{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := results(run.Evaluate(t.Context(), &engine.Resource{Type: "test:index:Thing", Props: map[string]any{
+		"rules": []any{map[string]any{"port": 80.0}, map[string]any{"port": 22.0}, map[string]any{"port": 8080.0}},
+	}}))
+	v := got["per-item"].Violations
+	if len(v) != 2 || v[0].Message != "port 22" || v[1].Message != "port 8080" {
+		t.Errorf("violations: %+v", v)
+	}
+}
+
+func TestByType(t *testing.T) {
+	t.Parallel()
+	p := mustParse(t, memoPack)
+	run, err := p.NewRun(engine.Stack{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := []*engine.Resource{
+		{URN: "urn:a", Type: "test:index:Thing", Name: "a"},
+		{URN: "urn:b", Type: "test:index:Other", Name: "b"},
+		{URN: "urn:c", Type: "test:other:Thing", Name: "c"},
+		{URN: "urn:t", Type: "test:extra:Tag", Name: "t", Props: map[string]any{"target": "b"}},
+	}
+	got := results(run.EvaluateStack(t.Context(), rs))
+	v := got["by-type"].Violations
+	if len(v) != 1 || v[0].URN != "urn:a" || v[0].Message != "a has no tag" {
+		t.Errorf("violations: %+v", got["by-type"])
+	}
+}

@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"sort"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
+)
+
+// resourceList is the `resources` value of stack policies: a CEL list that
+// also indexes its elements by type token, so that
+// resources.byType("aws:s3/bucketV2:BucketV2") costs a map lookup instead
+// of a scan. Stack policies that match resources pairwise (a bucket and
+// the access block that points at it) stay usable on stacks of 100,000
+// resources this way.
+type resourceList struct {
+	traits.Lister
+	byType map[string]ref.Val
+	types  []string // sorted keys of byType, for globs
+}
+
+func newResourceList(elems []any, typeOf func(int) string) *resourceList {
+	groups := map[string][]any{}
+	for i, e := range elems {
+		t := typeOf(i)
+		groups[t] = append(groups[t], e)
+	}
+	l := &resourceList{
+		Lister: types.NewDynamicList(types.DefaultTypeAdapter, elems),
+		byType: make(map[string]ref.Val, len(groups)),
+	}
+	for t, g := range groups {
+		l.byType[t] = types.NewDynamicList(types.DefaultTypeAdapter, g)
+		l.types = append(l.types, t)
+	}
+	sort.Strings(l.types)
+	return l
+}
+
+var emptyList = types.NewDynamicList(types.DefaultTypeAdapter, []any{})
+
+// byTypeFunction is resources.byType(pattern): the resources whose type
+// token is pattern, or matches it when it has * globs (as resourceTypes
+// do). On a list that is not Warden's resources it filters element by
+// element.
+func byTypeFunction() cel.EnvOption {
+	resources := cel.ListType(cel.MapType(cel.StringType, cel.DynType))
+	return cel.Function("byType",
+		cel.MemberOverload("list_byType_string", []*cel.Type{resources, cel.StringType}, resources,
+			cel.BinaryBinding(func(list, pattern ref.Val) ref.Val {
+				pat := string(pattern.(types.String))
+				if l, ok := list.(*resourceList); ok {
+					if !strings.Contains(pat, "*") {
+						if g, ok := l.byType[pat]; ok {
+							return g
+						}
+						return emptyList
+					}
+					var out []ref.Val
+					for _, t := range l.types {
+						if globMatch(pat, t) {
+							it := l.byType[t].(traits.Lister).Iterator()
+							for it.HasNext() == types.True {
+								out = append(out, it.Next())
+							}
+						}
+					}
+					return types.NewRefValList(types.DefaultTypeAdapter, out)
+				}
+				lister, ok := list.(traits.Lister)
+				if !ok {
+					return types.NewErr("byType: want a list of resources")
+				}
+				var out []ref.Val
+				it := lister.Iterator()
+				for it.HasNext() == types.True {
+					e := it.Next()
+					m, ok := e.(traits.Mapper)
+					if !ok {
+						continue
+					}
+					if t, found := m.Find(types.String("type")); found {
+						if s, ok := t.(types.String); ok && (string(s) == pat || strings.Contains(pat, "*") && globMatch(pat, string(s))) {
+							out = append(out, e)
+						}
+					}
+				}
+				return types.NewRefValList(types.DefaultTypeAdapter, out)
+			})))
+}
