@@ -10,7 +10,7 @@ export GOBIN
 VERSION ?= 0.1.0
 LDFLAGS := -X github.com/warden-policy/warden/internal/version.Version=$(VERSION)
 
-.PHONY: install build test lint unit e2e e2e-tools bench
+.PHONY: install build test lint unit catalog e2e e2e-tools bench
 
 # The end-to-end tests drive the real Pulumi CLI, built from the Go module
 # proxy into a cache shared by every checkout.
@@ -50,7 +50,11 @@ e2e-tools:
 e2e: e2e-tools
 	$(GO) test -tags e2e -count=1 ./e2e/
 
-test: lint unit e2e
+# Every built-in policy has a violating and a passing case.
+catalog:
+	$(GO) run ./cmd/warden test --coverage --min-coverage 100 $(wildcard packs/builtin/*/)
+
+test: lint unit catalog e2e
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./packs/...
