@@ -10,7 +10,7 @@ export GOBIN
 VERSION ?= 0.1.0
 LDFLAGS := -X github.com/warden-policy/warden/internal/version.Version=$(VERSION)
 
-.PHONY: install build test lint unit catalog e2e e2e-tools bench
+.PHONY: install build test lint unit catalog e2e e2e-tools bench load
 
 # The end-to-end tests drive the real Pulumi CLI, built from the Go module
 # proxy into a cache shared by every checkout.
@@ -58,3 +58,8 @@ test: lint unit catalog e2e
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./packs/...
+
+# The load driver against Warden's own analyzer, started as the engine does.
+load:
+	$(GO) build -o .cache/load/ ./cmd/pulumi-analyzer-warden ./cmd/warden-bench
+	.cache/load/warden-bench --analyzer .cache/load/pulumi-analyzer-warden --sizes 100,1000,10000 --concurrency 1,16

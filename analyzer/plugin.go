@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
@@ -45,6 +46,10 @@ func Run(ctx context.Context, p Process) int {
 			"or, with a policy home: pulumi preview --policy-pack ./policy (see warden init)\n", filepath.Base(p.Args[0]), p.Args[0])
 		return 1
 	}
+	// Loading compiles every policy: a burst of short-lived allocations
+	// that the collector need not chase while the engine waits for the
+	// port. Collection returns to normal once serving.
+	gc := debug.SetGCPercent(800)
 	h, loadErr := chooseHome(args.home, p.Args[0], p.Getenv)
 	if loadErr != nil {
 		log.Error("policy home", "error", loadErr)
@@ -56,6 +61,7 @@ func Run(ctx context.Context, p Process) int {
 		log.Debug("policy home loaded", "home", where, "groups", len(h.Groups))
 	}
 	srv := NewServer(h, loadErr, Options{Version: p.Version, Logger: log.Named("analyzer")})
+	debug.SetGCPercent(gc)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Error("listening", "error", err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -158,9 +159,32 @@ func compileAll(sp *spec.Pack, errs spec.ErrorList) (*Pack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building CEL environment: %w", err)
 	}
-	c := &compiler{pack: p, errs: &errs}
-	for _, ps := range sp.Policies {
-		pol := c.policy(ps, envs)
+	// Policies compile independently: spread them over the cores (plugin
+	// start-up pays for this on every preview), then index them in
+	// declaration order.
+	type slot struct {
+		pol  *Policy
+		errs spec.ErrorList
+	}
+	slots := make([]slot, len(sp.Policies))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(sp.Policies)) {
+		wg.Go(func() {
+			for i := range work {
+				c := &compiler{pack: p, errs: &slots[i].errs}
+				slots[i].pol = c.policy(sp.Policies[i], envs)
+			}
+		})
+	}
+	for i := range sp.Policies {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for _, sl := range slots {
+		errs.Append(sl.errs)
+		pol := sl.pol
 		if pol == nil {
 			continue
 		}

@@ -1,0 +1,156 @@
+// Package bench drives an analyzer plugin the way the Pulumi engine does,
+// with a deterministic corpus, and measures it: startup to ready, Analyze
+// latency and throughput, AnalyzeStack time, the plugin's peak memory, and
+// the diagnostics per policy (so that implementations can be compared).
+package bench
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+)
+
+// Resource is one corpus entry.
+type Resource struct {
+	URN, Type, Name string
+	Props           resource.PropertyMap
+}
+
+var (
+	unknown = resource.MakeComputed(resource.NewStringProperty(""))
+	secret  = func(s string) resource.PropertyValue { return resource.MakeSecret(resource.NewStringProperty(s)) }
+	str     = resource.NewStringProperty
+	num     = resource.NewNumberProperty
+	boolean = resource.NewBoolProperty
+	obj     = func(m map[string]resource.PropertyValue) resource.PropertyValue {
+		pm := resource.PropertyMap{}
+		for k, v := range m {
+			pm[resource.PropertyKey(k)] = v
+		}
+		return resource.NewObjectProperty(pm)
+	}
+	arr = func(vs ...resource.PropertyValue) resource.PropertyValue { return resource.NewArrayProperty(vs) }
+)
+
+// Corpus builds n resources of twelve AWS and Kubernetes types, with
+// nested blocks, some secret and some unknown values; the same n gives the
+// same corpus.
+func Corpus(stack, project string, n int) []Resource {
+	out := make([]Resource, 0, n)
+	for i := range n {
+		name := fmt.Sprintf("r%06d", i)
+		var typ string
+		var p map[string]resource.PropertyValue
+		public := i%5 == 0
+		switch i % 12 {
+		case 0:
+			typ = "aws:s3/bucket:Bucket"
+			acl := "private"
+			if public {
+				acl = "public-read"
+			}
+			p = map[string]resource.PropertyValue{"bucket": str("acme-" + name), "acl": str(acl),
+				"tags": obj(map[string]resource.PropertyValue{"owner": str("team-a"), "env": str("prod")})}
+		case 1:
+			typ = "aws:s3/bucketV2:BucketV2"
+			p = map[string]resource.PropertyValue{"bucket": str("acme-" + name), "tags": obj(map[string]resource.PropertyValue{"owner": str("team-b")})}
+		case 2:
+			typ = "aws:ec2/securityGroup:SecurityGroup"
+			src := str("10.0.0.0/8")
+			if public {
+				src = str("0.0.0.0/0")
+			}
+			if i%7 == 0 {
+				src = unknown
+			}
+			p = map[string]resource.PropertyValue{"name": str(name), "vpcId": str("vpc-0a1b2c3d"), "ingress": arr(
+				obj(map[string]resource.PropertyValue{"protocol": str("tcp"), "fromPort": num(443), "toPort": num(443), "cidrBlocks": arr(str("0.0.0.0/0"))}),
+				obj(map[string]resource.PropertyValue{"protocol": str("tcp"), "fromPort": num(22), "toPort": num(22), "cidrBlocks": arr(src)}),
+				obj(map[string]resource.PropertyValue{"protocol": str("tcp"), "fromPort": num(5432), "toPort": num(5432), "cidrBlocks": arr(str("10.1.0.0/16"))}),
+			)}
+		case 3:
+			typ = "aws:rds/instance:Instance"
+			p = map[string]resource.PropertyValue{"engine": str("postgres"), "instanceClass": str("db.t3.medium"),
+				"allocatedStorage": num(50), "password": secret("pw-" + name + "-s3cret"), "storageEncrypted": boolean(!public),
+				"publiclyAccessible": boolean(false), "backupRetentionPeriod": num(7)}
+		case 4:
+			typ = "aws:iam/policy:Policy"
+			action := `"s3:GetObject"`
+			if public {
+				action = `"*"`
+			}
+			p = map[string]resource.PropertyValue{"policy": str(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":` + action + `,"Resource":"*"}]}`)}
+		case 5:
+			typ = "aws:ec2/instance:Instance"
+			p = map[string]resource.PropertyValue{"ami": str("ami-0abcdef1234567890"), "instanceType": str("t3.micro"),
+				"metadataOptions": obj(map[string]resource.PropertyValue{"httpTokens": str("required")}), "associatePublicIpAddress": boolean(public)}
+		case 6:
+			typ = "aws:ebs/volume:Volume"
+			p = map[string]resource.PropertyValue{"availabilityZone": str("us-east-1a"), "size": num(100), "encrypted": boolean(!public)}
+		case 7:
+			typ = "aws:lambda/function:Function"
+			p = map[string]resource.PropertyValue{"runtime": str("nodejs20.x"), "handler": str("index.handler"), "role": unknown}
+		case 8:
+			typ = "aws:kms/key:Key"
+			p = map[string]resource.PropertyValue{"description": str("key " + name), "enableKeyRotation": boolean(!public)}
+		case 9:
+			typ = "kubernetes:apps/v1:Deployment"
+			priv := boolean(public)
+			p = map[string]resource.PropertyValue{
+				"metadata": obj(map[string]resource.PropertyValue{"name": str(name), "namespace": str("web")}),
+				"spec": obj(map[string]resource.PropertyValue{"replicas": num(3), "template": obj(map[string]resource.PropertyValue{
+					"spec": obj(map[string]resource.PropertyValue{"containers": arr(obj(map[string]resource.PropertyValue{
+						"name": str("app"), "image": str("ghcr.io/acme/app:1.2.3"),
+						"securityContext": obj(map[string]resource.PropertyValue{"privileged": priv, "allowPrivilegeEscalation": boolean(false)}),
+						"resources":       obj(map[string]resource.PropertyValue{"limits": obj(map[string]resource.PropertyValue{"cpu": str("1"), "memory": str("512Mi")})}),
+					}))}),
+				})}),
+			}
+		case 10:
+			typ = "kubernetes:core/v1:Service"
+			p = map[string]resource.PropertyValue{"spec": obj(map[string]resource.PropertyValue{"type": str("ClusterIP"),
+				"ports": arr(obj(map[string]resource.PropertyValue{"port": num(80)}))})}
+		default:
+			typ = "aws:dynamodb/table:Table"
+			p = map[string]resource.PropertyValue{"hashKey": str("id"), "billingMode": str("PAY_PER_REQUEST"),
+				"pointInTimeRecovery": obj(map[string]resource.PropertyValue{"enabled": boolean(!public)})}
+		}
+		pm := resource.PropertyMap{}
+		for k, v := range p {
+			pm[resource.PropertyKey(k)] = v
+		}
+		out = append(out, Resource{URN: fmt.Sprintf("urn:pulumi:%s::%s::%s::%s", stack, project, typ, name), Type: typ, Name: name, Props: pm})
+	}
+	return out
+}
+
+var marshal = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true}
+
+// AnalyzeRequests encodes the corpus as Analyze requests.
+func AnalyzeRequests(rs []Resource) ([]*pulumirpc.AnalyzeRequest, error) {
+	out := make([]*pulumirpc.AnalyzeRequest, len(rs))
+	for i, r := range rs {
+		props, err := plugin.MarshalProperties(r.Props, marshal)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = &pulumirpc.AnalyzeRequest{Urn: r.URN, Type: r.Type, Name: r.Name, Properties: props}
+	}
+	return out, nil
+}
+
+// StackRequest encodes the corpus as one AnalyzeStack request (outputs
+// are the inputs here: the corpus has no computed outputs).
+func StackRequest(rs []Resource) (*pulumirpc.AnalyzeStackRequest, error) {
+	req := &pulumirpc.AnalyzeStackRequest{}
+	for _, r := range rs {
+		props, err := plugin.MarshalProperties(r.Props, marshal)
+		if err != nil {
+			return nil, err
+		}
+		req.Resources = append(req.Resources, &pulumirpc.AnalyzerResource{Urn: r.URN, Type: r.Type, Name: r.Name, Properties: props})
+	}
+	return req, nil
+}
