@@ -93,16 +93,16 @@ func Start(ctx context.Context, bin string, args []string, dir string) (*Plugin,
 	root, _ := filepath.Abs(filepath.Dir(bin))
 	if _, err := p.Client.Handshake(ctx, &pulumirpc.AnalyzerHandshakeRequest{EngineAddress: lis.Addr().String(), RootDirectory: &root, ProgramDirectory: &root}); err != nil && !unimplemented(err) {
 		p.Close()
-		return nil, fmt.Errorf("Handshake: %w", err)
+		return nil, fmt.Errorf("handshake: %w", err)
 	}
 	if _, err := p.Client.ConfigureStack(ctx, &pulumirpc.AnalyzerStackConfigureRequest{Stack: "bench", Project: "load", Organization: "acme", DryRun: true}); err != nil && !unimplemented(err) {
 		p.Close()
-		return nil, fmt.Errorf("ConfigureStack: %w", err)
+		return nil, fmt.Errorf("configure stack: %w", err)
 	}
 	info, err := p.Client.GetAnalyzerInfo(ctx, &emptypb.Empty{})
 	if err != nil {
 		p.Close()
-		return nil, fmt.Errorf("GetAnalyzerInfo: %w", err)
+		return nil, fmt.Errorf("analyzer info: %w", err)
 	}
 	if info.GetSupportsConfig() {
 		cfg := map[string]*pulumirpc.PolicyConfig{}
@@ -111,7 +111,7 @@ func Start(ctx context.Context, bin string, args []string, dir string) (*Plugin,
 		}
 		if _, err := p.Client.Configure(ctx, &pulumirpc.ConfigureAnalyzerRequest{PolicyConfig: cfg}); err != nil {
 			p.Close()
-			return nil, fmt.Errorf("Configure: %w", err)
+			return nil, fmt.Errorf("configure: %w", err)
 		}
 	}
 	p.Startup = time.Since(begin)
@@ -181,7 +181,7 @@ func (p *Plugin) Analyze(ctx context.Context, reqs []*pulumirpc.AnalyzeRequest, 
 				resp, err := p.Client.Analyze(ctx, reqs[i])
 				lat[i] = time.Since(t)
 				if err != nil {
-					errs[w] = fmt.Errorf("Analyze %s: %w", reqs[i].GetUrn(), err)
+					errs[w] = fmt.Errorf("analyze %s: %w", reqs[i].GetUrn(), err)
 					continue
 				}
 				for _, d := range resp.GetDiagnostics() {
