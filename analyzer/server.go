@@ -461,17 +461,26 @@ func withSchemaDefaults(pol *engine.Policy, props map[string]any) map[string]any
 	return out
 }
 
+// resource finds the session for a request and decodes its resource.
+func (s *Server) resource(req *pulumirpc.AnalyzeRequest) (*session, *engine.Resource, error) {
+	sess, err := s.current(req.GetUrn())
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := resourceFromRequest(req)
+	if err != nil {
+		return nil, nil, status.Errorf(codes.InvalidArgument, "%s: %v", req.GetUrn(), err)
+	}
+	return sess, res, nil
+}
+
 // Analyze runs every resource policy that applies to one resource's inputs.
 func (s *Server) Analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.AnalyzeResponse, error) {
 	ctx, cancel := s.stoppable(ctx)
 	defer cancel()
-	sess, err := s.current(req.GetUrn())
+	sess, res, err := s.resource(req)
 	if err != nil {
 		return nil, err
-	}
-	res, err := resourceFromRequest(req)
-	if err != nil {
-		return nil, status.Errorf(codes.InvalidArgument, "%s: %v", req.GetUrn(), err)
 	}
 	resp := &pulumirpc.AnalyzeResponse{}
 	typeOf := func(string) string { return res.Type }
@@ -540,13 +549,9 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 func (s *Server) Remediate(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.RemediateResponse, error) {
 	ctx, cancel := s.stoppable(ctx)
 	defer cancel()
-	sess, err := s.current(req.GetUrn())
+	sess, res, err := s.resource(req)
 	if err != nil {
 		return nil, err
-	}
-	res, err := resourceFromRequest(req)
-	if err != nil {
-		return nil, status.Errorf(codes.InvalidArgument, "%s: %v", req.GetUrn(), err)
 	}
 	resp := &pulumirpc.RemediateResponse{}
 	for _, pr := range sess.packs {
