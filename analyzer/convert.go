@@ -7,9 +7,10 @@ package analyzer
 import (
 	"fmt"
 	"sort"
+	"strings"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -17,111 +18,109 @@ import (
 	"github.com/warden-policy/warden/packs/spec"
 )
 
-// wireOptions decode Pulumi's sentinels for unknown and secret values.
-var wireOptions = plugin.MarshalOptions{
-	Label: "analyzer", KeepUnknowns: true, KeepSecrets: true, KeepResources: true, SkipInternalKeys: true,
-}
+// Properties travel as structpb values with Pulumi's sentinels for secrets
+// and unknowns; propertyrpc decodes them into the SDK's property values.
+// (It is the light package: the older resource/plugin marshalling pulls in
+// the SDK's workspace and its start-up cost.)
 
 // propsFromProto decodes wire properties into engine values.
 func propsFromProto(s *structpb.Struct) (map[string]any, error) {
 	if s == nil {
 		return map[string]any{}, nil
 	}
-	pm, err := plugin.UnmarshalProperties(s, wireOptions)
+	pm, err := propertyrpc.Unmarshal(s)
 	if err != nil {
 		return nil, fmt.Errorf("decoding properties: %w", err)
 	}
 	return fromPropertyMap(pm), nil
 }
 
-func fromPropertyMap(pm resource.PropertyMap) map[string]any {
-	out := make(map[string]any, len(pm))
-	for k, v := range pm {
-		out[string(k)] = fromPropertyValue(v)
+func fromPropertyMap(pm property.Map) map[string]any {
+	out := make(map[string]any, pm.Len())
+	for k, v := range pm.All {
+		if strings.HasPrefix(k, "__") {
+			continue // internal keys (__defaults, __meta) are not properties
+		}
+		out[k] = fromPropertyValue(v)
 	}
 	return out
 }
 
-func fromPropertyValue(v resource.PropertyValue) any {
+func fromPropertyValue(v property.Value) any {
+	var out any
 	switch {
-	case v.IsNull():
-		return nil
-	case v.IsBool():
-		return v.BoolValue()
-	case v.IsNumber():
-		return v.NumberValue()
-	case v.IsString():
-		return v.StringValue()
-	case v.IsArray():
-		arr := v.ArrayValue()
-		out := make([]any, len(arr))
-		for i, e := range arr {
-			out[i] = fromPropertyValue(e)
-		}
-		return out
-	case v.IsObject():
-		return fromPropertyMap(v.ObjectValue())
 	case v.IsComputed():
-		return engine.Unknown{}
-	case v.IsOutput():
-		o := v.OutputValue()
-		var inner any = engine.Unknown{}
-		if o.Known {
-			inner = fromPropertyValue(o.Element)
+		out = engine.Unknown{}
+	case v.IsNull():
+		out = nil
+	case v.IsBool():
+		out = v.AsBool()
+	case v.IsNumber():
+		out = v.AsNumber()
+	case v.IsString():
+		out = v.AsString()
+	case v.IsArray():
+		arr := make([]any, 0, v.AsArray().Len())
+		for _, e := range v.AsArray().All {
+			arr = append(arr, fromPropertyValue(e))
 		}
-		if o.Secret {
-			return engine.Secret{Value: inner}
+		out = arr
+	case v.IsMap():
+		m := make(map[string]any, v.AsMap().Len())
+		for k, e := range v.AsMap().All {
+			m[k] = fromPropertyValue(e)
 		}
-		return inner
-	case v.IsSecret():
-		return engine.Secret{Value: fromPropertyValue(v.SecretValue().Element)}
+		out = m
 	case v.IsResourceReference():
-		ref := v.ResourceReferenceValue()
-		out := map[string]any{"urn": string(ref.URN)}
+		ref := v.AsResourceReference()
+		m := map[string]any{"urn": string(ref.URN)}
 		if id, ok := ref.IDString(); ok {
-			out["id"] = id
+			m["id"] = id
 		}
-		return out
+		out = m
 	case v.IsAsset():
-		a := v.AssetValue()
-		return map[string]any{"hash": a.Hash, "text": a.Text, "path": a.Path, "uri": a.URI}
+		a := v.AsAsset()
+		out = map[string]any{"hash": a.Hash, "text": a.Text, "path": a.Path, "uri": a.URI}
 	case v.IsArchive():
-		a := v.ArchiveValue()
-		return map[string]any{"hash": a.Hash, "path": a.Path, "uri": a.URI}
+		a := v.AsArchive()
+		out = map[string]any{"hash": a.Hash, "path": a.Path, "uri": a.URI}
 	}
-	return nil
+	if v.Secret() {
+		return engine.Secret{Value: out}
+	}
+	return out
 }
 
 // propsToProto encodes engine values (remediated inputs) for the wire,
 // keeping secrets and unknowns.
 func propsToProto(m map[string]any) (*structpb.Struct, error) {
-	pm := make(resource.PropertyMap, len(m))
+	pm := make(map[string]property.Value, len(m))
 	for k, v := range m {
 		pv, err := toPropertyValue(v)
 		if err != nil {
 			return nil, fmt.Errorf("property %s: %w", k, err)
 		}
-		pm[resource.PropertyKey(k)] = pv
+		pm[k] = pv
 	}
-	return plugin.MarshalProperties(pm, wireOptions)
+	return propertyrpc.Marshal(property.NewMap(pm)), nil
 }
 
-func toPropertyValue(v any) (resource.PropertyValue, error) {
+func toPropertyValue(v any) (property.Value, error) {
 	switch v := v.(type) {
 	case nil:
-		return resource.NewNullProperty(), nil
+		return property.New(property.Null), nil
 	case bool:
-		return resource.NewBoolProperty(v), nil
+		return property.New(v), nil
 	case float64:
-		return resource.NewNumberProperty(v), nil
+		return property.New(v), nil
 	case int:
-		return resource.NewNumberProperty(float64(v)), nil
+		return property.New(float64(v)), nil
 	case int64:
-		return resource.NewNumberProperty(float64(v)), nil
+		return property.New(float64(v)), nil
 	case string:
-		return resource.NewStringProperty(v), nil
+		return property.New(v), nil
 	case []any:
-		arr := make([]resource.PropertyValue, len(v))
+		arr := make([]property.Value, len(v))
 		for i, e := range v {
 			pv, err := toPropertyValue(e)
 			if err != nil {
@@ -129,27 +128,27 @@ func toPropertyValue(v any) (resource.PropertyValue, error) {
 			}
 			arr[i] = pv
 		}
-		return resource.NewArrayProperty(arr), nil
+		return property.New(arr), nil
 	case map[string]any:
-		pm := make(resource.PropertyMap, len(v))
+		m := make(map[string]property.Value, len(v))
 		for k, e := range v {
 			pv, err := toPropertyValue(e)
 			if err != nil {
 				return pv, err
 			}
-			pm[resource.PropertyKey(k)] = pv
+			m[k] = pv
 		}
-		return resource.NewObjectProperty(pm), nil
+		return property.New(m), nil
 	case engine.Unknown:
-		return resource.MakeComputed(resource.NewStringProperty("")), nil
+		return property.New(property.Computed), nil
 	case engine.Secret:
 		inner, err := toPropertyValue(v.Value)
 		if err != nil {
 			return inner, err
 		}
-		return resource.MakeSecret(inner), nil
+		return inner.WithSecret(true), nil
 	}
-	return resource.PropertyValue{}, fmt.Errorf("unsupported value of type %T", v)
+	return property.Value{}, fmt.Errorf("unsupported value of type %T", v)
 }
 
 // resourceFromRequest converts an Analyze or Remediate request.
