@@ -305,11 +305,13 @@ func TestParsing(t *testing.T) {
 			t.Errorf("%v %+v", err, got)
 		}
 		cmd = newCmdTest(ios, func(context.Context, *testOptions) error { return nil })
+		cmd.SilenceUsage, cmd.SilenceErrors = true, true
 		cmd.SetArgs([]string{"--min-coverage", "120"})
 		if err := cmd.Execute(); err == nil {
 			t.Error("a coverage above 100% parsed")
 		}
 		cmd = newCmdTest(ios, func(context.Context, *testOptions) error { return nil })
+		cmd.SilenceUsage, cmd.SilenceErrors = true, true
 		cmd.SetArgs([]string{"-o", "sarif"})
 		if err := cmd.Execute(); err == nil {
 			t.Error("sarif is not a test output")
@@ -323,6 +325,7 @@ func TestParsing(t *testing.T) {
 			t.Errorf("%v %+v", err, got)
 		}
 		cmd = newCmdGroupsResolve(ios, func(context.Context, *groupsResolveOptions) error { return nil })
+		cmd.SilenceUsage, cmd.SilenceErrors = true, true
 		cmd.SetArgs([]string{"--stack", "o/p/s", "--mode", "sometimes"})
 		if err := cmd.Execute(); err == nil {
 			t.Error("a bad mode parsed")

@@ -54,3 +54,5 @@ func loadHome(dir string, packDirs []string) (*home.Home, error) {
 	}
 	return home.Load(dir)
 }
+
+func envHome() string { return os.Getenv(analyzer.EnvHome) }

@@ -17,7 +17,8 @@ import (
 
 func newCmdGroups(ios *IOStreams) *cobra.Command {
 	cmd := &cobra.Command{Use: "groups", Short: "List policy groups and explain which apply to a stack"}
-	cmd.AddCommand(newCmdGroupsList(ios, nil), newCmdGroupsResolve(ios, nil))
+	cmd.AddCommand(newCmdGroupsList(ios, nil), newCmdGroupsResolve(ios, nil),
+		newCmdGroupsNew(ios), newCmdGroupsEdit(ios), newCmdGroupsRemove(ios))
 	return cmd
 }
 

@@ -32,14 +32,15 @@ groups:
           s3-bucket-no-public-acl: mandatory
       - pack: example                  # ./packs/example
 
-  # Stricter for production stacks (by name, or by stack tags).
-  - name: production
-    mode: preventative
-    stacks: ["*/prod"]
-    stackRule: "tier=critical"
-    packs:
-      - pack: aws-foundations
-        enforcementLevel: mandatory
+  # Stricter for production stacks (by name, or by stack tags):
+  #   warden groups new production --stack '*/prod' --pack aws-foundations --level mandatory
+  # writes a group like this one.
+  # - name: production
+  #   mode: preventative
+  #   stacks: ["*/prod"]
+  #   stackRule: "tier=critical"
+  #   packs:
+  #     - {pack: aws-foundations, enforcementLevel: mandatory}
 
 # Waivers: a reason is required; after "expires" the waiver no longer applies.
 # exceptions:

@@ -1,9 +1,13 @@
 package commands
 
 import (
+	"context"
 	"fmt"
+	"github.com/warden-policy/warden/internal/analyze"
+	"github.com/warden-policy/warden/internal/stackexport"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -19,7 +23,8 @@ import (
 
 func newCmdPacks(ios *IOStreams) *cobra.Command {
 	cmd := &cobra.Command{Use: "packs", Short: "List, show and create packs"}
-	cmd.AddCommand(newCmdPacksList(ios), newCmdPacksShow(ios), newCmdPacksNew(ios))
+	cmd.AddCommand(newCmdPacksList(ios), newCmdPacksShow(ios), newCmdPacksNew(ios),
+		newCmdPacksAdd(ios), newCmdPacksPublish(ios), newCmdPacksRemove(ios))
 	return cmd
 }
 
@@ -29,6 +34,7 @@ type packView struct {
 	Source     string       `json:"source"`
 	Policies   int          `json:"policies"`
 	Frameworks []string     `json:"frameworks"`
+	Groups     []string     `json:"groups,omitempty"`
 	Detail     []policyInfo `json:"policyDetails,omitempty"`
 }
 
@@ -86,88 +92,264 @@ func frameworks(p *engine.Pack) []string {
 }
 
 func newCmdPacksList(ios *IOStreams) *cobra.Command {
-	var homeDir, output string
+	var homeFlag, output, view string
 	cmd := &cobra.Command{
-		Use:     "list",
-		Short:   "List the built-in packs and the home's own",
-		Example: "  warden packs list --home ./policy",
-		Args:    cobra.NoArgs,
+		Use:   "list",
+		Short: "List the organization's packs (--view organization) or the built-in catalog (--view available)",
+		Example: "  warden packs list --home ./policy\n" +
+			"  warden packs list --view available",
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if err := checkOutput(output, "human", "json"); err != nil {
 				return err
 			}
-			packs, src, err := allPacks(homeDir)
-			if err != nil {
-				return err
-			}
 			var views []packView
-			for _, p := range packs {
-				views = append(views, packView{Name: p.Name, Version: p.Version, Source: src[p], Policies: len(p.Policies), Frameworks: frameworks(p)})
+			switch view {
+			case "available":
+				packs, err := builtin.Packs()
+				if err != nil {
+					return err
+				}
+				for _, p := range packs {
+					views = append(views, packView{Name: p.Name, Version: p.Version, Source: "built-in", Policies: len(p.Policies), Frameworks: frameworks(p)})
+				}
+			case "organization":
+				dir, err := homeDir(homeFlag)
+				if err != nil {
+					return err
+				}
+				h, err := home.Load(dir)
+				if err != nil {
+					return err
+				}
+				views = organizationPacks(h)
+			default:
+				return &FlagError{Err: fmt.Errorf("--view %q: want organization or available", view)}
 			}
 			if output == "json" {
-				return writeJSON(ios.Out, views)
+				return writeJSON(ios.Out, nonNil(views))
 			}
 			tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tVERSION\tPOLICIES\tSOURCE\tFRAMEWORKS")
+			fmt.Fprintln(tw, "NAME\tVERSION\tPOLICIES\tSOURCE\tGROUPS\tFRAMEWORKS")
 			for _, v := range views {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", v.Name, v.Version, v.Policies, v.Source, strings.Join(v.Frameworks, ", "))
+				groups := strings.Join(v.Groups, ", ")
+				if groups == "" {
+					groups = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", v.Name, v.Version, v.Policies, v.Source, groups, strings.Join(v.Frameworks, ", "))
 			}
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().StringVar(&homeDir, "home", "", "policy home whose packs/ to list too")
+	cmd.Flags().StringVar(&homeFlag, "home", "", "policy home (default: $WARDEN_HOME, else the current directory)")
+	cmd.Flags().StringVar(&view, "view", "organization", "organization (the home's packs) or available (the built-in catalog)")
 	cmd.Flags().StringVarP(&output, "output", "o", "human", "output format: human, json")
 	return cmd
 }
 
+// organizationPacks lists the packs a home uses in its groups and the ones
+// it has published, each version once, with the groups that list it.
+func organizationPacks(h *home.Home) []packView {
+	type key struct{ name, version string }
+	byKey := map[key]*packView{}
+	var order []key
+	add := func(p *engine.Pack, source, group string) {
+		k := key{p.Name, p.Version}
+		v := byKey[k]
+		if v == nil {
+			v = &packView{Name: p.Name, Version: p.Version, Source: source, Policies: len(p.Policies), Frameworks: frameworks(p)}
+			byKey[k] = v
+			order = append(order, k)
+		}
+		if group != "" && !slices.Contains(v.Groups, group) {
+			v.Groups = append(v.Groups, group)
+		}
+	}
+	for _, g := range h.Groups {
+		for _, e := range g.Packs {
+			add(e.Pack, e.Source, g.Name)
+		}
+	}
+	if h.Dir != "" {
+		files, _ := filepath.Glob(filepath.Join(h.Dir, home.PacksDir, "*", spec.PackFile))
+		more, _ := filepath.Glob(filepath.Join(h.Dir, home.PacksDir, "*", "*", spec.PackFile))
+		files = append(files, more...)
+		sort.Strings(files)
+		for _, f := range files {
+			if p, err := engine.Load(filepath.Dir(f)); err == nil {
+				add(p, filepath.Dir(f), "")
+			}
+		}
+	}
+	out := make([]packView, 0, len(order))
+	for _, k := range order {
+		out = append(out, *byKey[k])
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
 func newCmdPacksShow(ios *IOStreams) *cobra.Command {
-	var homeDir, output string
+	var homeFlag, output, backend string
 	cmd := &cobra.Command{
 		Use:     "show NAME[@VERSION]",
-		Short:   "Show a pack's policies: severity, level, description, framework",
-		Example: "  warden packs show aws-foundations",
+		Short:   "Show a pack: overview, policies, and the groups and stacks it applies to",
+		Example: "  warden packs show aws-foundations --home ./policy --backend file://$HOME/pulumi-state",
 		Args:    exactArgs(1, "packs show needs a pack name"),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output, "human", "json"); err != nil {
 				return err
 			}
-			name, ver, _ := strings.Cut(args[0], "@")
-			packs, src, err := allPacks(homeDir)
+			return packsShowRun(cmd.Context(), ios, args[0], homeFlag, backend, output)
+		},
+	}
+	cmd.Flags().StringVar(&homeFlag, "home", "", "policy home whose groups and packs/ to use (default: $WARDEN_HOME)")
+	cmd.Flags().StringVar(&backend, "backend", "", "a file:// backend folder: list the stacks there the pack applies to")
+	cmd.Flags().StringVarP(&output, "output", "o", "human", "output format: human, json")
+	return cmd
+}
+
+type entityView struct {
+	Group   string   `json:"group"`
+	Mode    string   `json:"mode"`
+	Selects []string `json:"selects"`
+	Level   string   `json:"enforcementLevel,omitempty"`
+}
+
+func packsShowRun(ctx context.Context, ios *IOStreams, ref, homeFlag, backend, output string) error {
+	name, ver, _ := strings.Cut(ref, "@")
+	dir := firstNonEmpty(homeFlag, envHome())
+	packs, src, err := allPacks(dir)
+	if err != nil {
+		return err
+	}
+	var found *engine.Pack
+	for _, p := range packs {
+		if p.Name == name && (ver == "" || p.Version == ver) && (found == nil || p.Version > found.Version) {
+			found = p
+		}
+	}
+	if found == nil {
+		return &InputError{Err: fmt.Errorf("no pack %s (warden packs list shows them)", ref)}
+	}
+	publisher := "built-in (Warden)"
+	if src[found] != "built-in" {
+		publisher = "organization"
+	}
+	v := struct {
+		packView
+		Publisher   string       `json:"publisher"`
+		Description string       `json:"description"`
+		Tags        []string     `json:"tags"`
+		Entities    []entityView `json:"entitiesApplied"`
+		Stacks      []string     `json:"stacks,omitempty"`
+	}{
+		packView:  packView{Name: found.Name, Version: found.Version, Source: src[found], Policies: len(found.Policies), Frameworks: frameworks(found)},
+		Publisher: publisher, Description: found.Description, Tags: found.Tags, Entities: []entityView{},
+	}
+	for _, pol := range found.Policies {
+		pi := policyInfo{Name: pol.Name, Kind: string(pol.Kind), Severity: string(pol.Severity), Level: string(pol.Level), Description: pol.Description}
+		if f := pol.Framework; f != nil {
+			pi.Framework = strings.TrimSpace(f.Name + " " + f.Version + " " + f.Reference)
+		}
+		v.Detail = append(v.Detail, pi)
+	}
+	var h *home.Home
+	if dir != "" && home.Exists(dir) {
+		if h, err = home.Load(dir); err != nil {
+			return err
+		}
+		for _, g := range h.Groups {
+			for _, e := range g.Packs {
+				if e.Pack.Name != found.Name || e.Pack.Version != found.Version {
+					continue
+				}
+				ev := entityView{Group: g.Name, Mode: string(g.Mode), Level: string(e.Level)}
+				switch {
+				case g.Default:
+					ev.Selects = []string{"every stack"}
+				case g.Mode == home.Audit:
+					for _, s := range g.Sources {
+						ev.Selects = append(ev.Selects, s.Text)
+					}
+				}
+				if !g.Default {
+					for _, s := range g.Stacks {
+						ev.Selects = append(ev.Selects, s.Text)
+					}
+					if g.Rule != nil {
+						ev.Selects = append(ev.Selects, "tags: "+g.Rule.Text)
+					}
+				}
+				v.Entities = append(v.Entities, ev)
+			}
+		}
+	}
+	if backend != "" {
+		if h == nil {
+			return &FlagError{Err: fmt.Errorf("--backend needs a policy home (--home) to know which groups apply")}
+		}
+		files, err := stackFiles([]string{backend})
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			st, err := stackexport.ReadFile(f)
+			if err != nil {
+				return &InputError{Err: err}
+			}
+			ident := analyze.Identify(st, h.Org(st.Organization))
+			res, err := h.Resolve(ident, home.Preventative)
 			if err != nil {
 				return err
 			}
-			var found *engine.Pack
-			for _, p := range packs {
-				if p.Name == name && (ver == "" || p.Version == ver) && (found == nil || p.Version > found.Version) {
-					found = p
-				}
+			if slices.ContainsFunc(res.Packs, func(r *home.Resolved) bool {
+				return r.Pack.Name == found.Name && r.Pack.Version == found.Version
+			}) {
+				v.Stacks = append(v.Stacks, ident.Organization+"/"+ident.Project+"/"+ident.Name)
 			}
-			if found == nil {
-				return &InputError{Err: fmt.Errorf("no pack %s (warden packs list shows them)", args[0])}
-			}
-			v := packView{Name: found.Name, Version: found.Version, Source: src[found], Policies: len(found.Policies), Frameworks: frameworks(found)}
-			for _, pol := range found.Policies {
-				pi := policyInfo{Name: pol.Name, Kind: string(pol.Kind), Severity: string(pol.Severity), Level: string(pol.Level), Description: pol.Description}
-				if f := pol.Framework; f != nil {
-					pi.Framework = strings.TrimSpace(f.Name + " " + f.Version + " " + f.Reference)
-				}
-				v.Detail = append(v.Detail, pi)
-			}
-			if output == "json" {
-				return writeJSON(ios.Out, v)
-			}
-			fmt.Fprintf(ios.Out, "%s@%s (%s): %s\n\n", v.Name, v.Version, v.Source, found.Description)
-			tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "POLICY\tKIND\tSEVERITY\tLEVEL\tFRAMEWORK\tDESCRIPTION")
-			for _, p := range v.Detail {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Kind, p.Severity, p.Level, p.Framework, p.Description)
-			}
-			return tw.Flush()
-		},
+		}
 	}
-	cmd.Flags().StringVar(&homeDir, "home", "", "policy home whose packs/ to search too")
-	cmd.Flags().StringVarP(&output, "output", "o", "human", "output format: human, json")
-	return cmd
+	if output == "json" {
+		return writeJSON(ios.Out, v)
+	}
+	w := ios.Out
+	fmt.Fprintf(w, "%s@%s\n  %s\n  publisher: %s\n  source:    %s\n", v.Name, v.Version, v.Description, v.Publisher, v.Source)
+	if len(v.Tags) > 0 {
+		fmt.Fprintf(w, "  tags:      %s\n", strings.Join(v.Tags, ", "))
+	}
+	fmt.Fprintln(w, "\nPolicies:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  POLICY\tKIND\tSEVERITY\tLEVEL\tFRAMEWORK\tDESCRIPTION")
+	for _, p := range v.Detail {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Kind, p.Severity, p.Level, p.Framework, p.Description)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if h != nil {
+		fmt.Fprintln(w, "\nEntities applied:")
+		if len(v.Entities) == 0 {
+			fmt.Fprintln(w, "  no group of the home lists this pack (warden packs add adds it)")
+		}
+		for _, e := range v.Entities {
+			level := ""
+			if e.Level != "" {
+				level = " at " + e.Level
+			}
+			fmt.Fprintf(w, "  group %s (%s)%s: %s\n", e.Group, e.Mode, level, strings.Join(e.Selects, ", "))
+		}
+	}
+	if backend != "" {
+		fmt.Fprintf(w, "\nStacks in %s it applies to:\n", backend)
+		if len(v.Stacks) == 0 {
+			fmt.Fprintln(w, "  none")
+		}
+		for _, s := range v.Stacks {
+			fmt.Fprintf(w, "  %s\n", s)
+		}
+	}
+	return nil
 }
 
 func newCmdPacksNew(ios *IOStreams) *cobra.Command {

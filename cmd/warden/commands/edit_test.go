@@ -1,0 +1,151 @@
+package commands
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func newHome(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "policy")
+	ios, _, errOut := TestStreams()
+	if code := Main([]string{"init", dir}, ios); code != ExitOK {
+		t.Fatalf("init: %s", errOut)
+	}
+	return dir
+}
+
+// TestEditCommands: each command changes the home as asked; bad input is
+// exit 2 with the file unchanged.
+func TestEditCommands(t *testing.T) {
+	t.Setenv("WARDEN_HOME", "")
+	dir := newHome(t)
+	read := func() string { b, _ := os.ReadFile(filepath.Join(dir, "warden.yaml")); return string(b) }
+	run := func(args ...string) (int, string, string) {
+		ios, out, errOut := TestStreams()
+		code := Main(append(args, "--home", dir), ios)
+		return code, out.String(), errOut.String()
+	}
+	steps := []struct {
+		args     []string
+		code     int
+		contains []string // in warden.yaml afterwards
+		stderr   string
+	}{
+		{[]string{"packs", "add", "kubernetes-baseline"}, ExitOK, []string{"{pack: kubernetes-baseline}"}, ""},
+		{[]string{"groups", "new", "staging", "--stack", "*/staging", "--pack", "aws-foundations@^0.2", "--level", "mandatory"}, ExitOK,
+			[]string{"name: staging", "stacks: ['*/staging']", "{pack: aws-foundations, version: ^0.2, enforcementLevel: mandatory}"}, ""},
+		{[]string{"groups", "edit", "staging", "--add-stack", "qa", "--set-level", "aws-foundations=advisory", "--rename", "pre-prod"}, ExitOK,
+			[]string{"name: pre-prod", "stacks: ['*/staging', qa]", "enforcementLevel: advisory}"}, ""},
+		{[]string{"groups", "new", "nightly", "--mode", "audit", "--source", "file://../state", "--pack", "aws-foundations"}, ExitOK,
+			[]string{"name: nightly", "mode: audit", "sources: ['file://../state']"}, ""},
+		{[]string{"groups", "remove", "pre-prod"}, ExitOK, nil, ""},
+		// Bad input: exit 2, nothing written.
+		{[]string{"groups", "edit", "nope", "--add-stack", "x"}, ExitInput, nil, `no group "nope"`},
+		{[]string{"groups", "new", "nightly"}, ExitInput, nil, `group "nightly" already exists`},
+		{[]string{"groups", "new", "x", "--source", "a.json"}, ExitInput, nil, "--source is for audit groups"},
+		{[]string{"groups", "new", "x", "--pack", "aws-foundations", "--level", "blocking"}, ExitInput, nil, `level "blocking"`},
+		{[]string{"groups", "new", "x", "--pack", "no-such-pack"}, ExitInput, nil, `unknown pack "no-such-pack"`},
+		{[]string{"groups", "remove", "default"}, ExitInput, nil, "default groups cannot be removed"},
+		{[]string{"groups", "edit", "default", "--rename", "base"}, ExitInput, nil, "default groups cannot be renamed"},
+		{[]string{"groups", "edit", "nightly", "--add-stack", "prod"}, ExitInput, nil, "is an audit group"},
+		{[]string{"groups", "edit", "default", "--remove-pack", "nope"}, ExitInput, nil, `has no pack "nope"`},
+		{[]string{"packs", "add", "no-such-pack"}, ExitInput, nil, "no built-in pack"},
+		{[]string{"packs", "add", "kubernetes-baseline"}, ExitInput, nil, "already runs kubernetes-baseline"},
+	}
+	for _, s := range steps {
+		before := read()
+		code, _, stderr := run(s.args...)
+		if code != s.code {
+			t.Errorf("%v: exit %d, want %d: %s", s.args, code, s.code, stderr)
+		}
+		after := read()
+		if s.code != ExitOK && after != before {
+			t.Errorf("%v failed but changed warden.yaml", s.args)
+		}
+		for _, c := range s.contains {
+			if !strings.Contains(after, c) {
+				t.Errorf("%v: warden.yaml lacks %q:\n%s", s.args, c, after)
+			}
+		}
+		if s.stderr != "" && !strings.Contains(stderr, s.stderr) {
+			t.Errorf("%v: stderr %q lacks %q", s.args, stderr, s.stderr)
+		}
+	}
+	if strings.Contains(read(), "pre-prod") {
+		t.Error("the removed group is still there")
+	}
+	// The comments init wrote are all still there.
+	for _, c := range []string{"# Warden's policy home", "# Stricter for production stacks", "# Waivers: a reason is required"} {
+		if !strings.Contains(read(), c) {
+			t.Errorf("comment %q was lost", c)
+		}
+	}
+	code, out, _ := run("groups", "list")
+	if code != ExitOK || !strings.Contains(out, "nightly") || !strings.Contains(out, "audit") {
+		t.Errorf("groups list:\n%s", out)
+	}
+}
+
+func TestPublishAndRemove(t *testing.T) {
+	t.Setenv("WARDEN_HOME", "")
+	dir := newHome(t)
+	packDir := filepath.Join(t.TempDir(), "acme-rules")
+	run := func(args ...string) (int, string, string) {
+		ios, out, errOut := TestStreams()
+		code := Main(args, ios)
+		return code, out.String(), errOut.String()
+	}
+	if code, _, e := run("packs", "new", "acme-rules", "--dir", filepath.Dir(packDir)); code != ExitOK {
+		t.Fatal(e)
+	}
+	if code, out, e := run("packs", "publish", packDir, "--home", dir); code != ExitOK || !strings.Contains(out, "published acme-rules@0.1.0") {
+		t.Fatalf("publish: %d %s %s", code, out, e)
+	}
+	if code, out, _ := run("packs", "publish", packDir, "--home", dir); code != ExitOK || !strings.Contains(out, "already published, unchanged") {
+		t.Errorf("republishing the same content: %d %s", code, out)
+	}
+	// Different content under the same version is refused.
+	pf := filepath.Join(packDir, "pack.yaml")
+	data, _ := os.ReadFile(pf)
+	if err := os.WriteFile(pf, []byte(strings.Replace(string(data), "Our own policies.", "Changed.", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, e := run("packs", "publish", packDir, "--home", dir); code != ExitInput || !strings.Contains(e, "immutable") {
+		t.Errorf("changed content: %d %s", code, e)
+	}
+	// In use by a group: refused; unused: removed.
+	if code, _, e := run("groups", "edit", "default", "--add-pack", "acme-rules@0.1.0", "--home", dir); code != ExitOK {
+		t.Fatal(e)
+	}
+	if code, _, e := run("packs", "remove", "acme-rules@0.1.0", "--home", dir); code != ExitInput || !strings.Contains(e, `group "default" uses acme-rules@0.1.0`) {
+		t.Errorf("remove while used: %d %s", code, e)
+	}
+	if code, out, _ := run("packs", "show", "acme-rules", "--home", dir); code != ExitOK || !strings.Contains(out, "group default (preventative)") || !strings.Contains(out, "publisher: organization") {
+		t.Errorf("packs show:\n%s", out)
+	}
+	if code, _, e := run("groups", "edit", "default", "--remove-pack", "acme-rules", "--home", dir); code != ExitOK {
+		t.Fatal(e)
+	}
+	if code, _, e := run("packs", "remove", "acme-rules@0.1.0", "--home", dir); code != ExitOK {
+		t.Errorf("remove: %s", e)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "packs", "acme-rules", "0.1.0")); !os.IsNotExist(err) {
+		t.Error("the removed version is still there")
+	}
+	// A failing pack is not published.
+	bad := filepath.Join(t.TempDir(), "bad")
+	if code, _, _ := run("packs", "new", "bad", "--dir", filepath.Dir(bad)); code != ExitOK {
+		t.Fatal("packs new")
+	}
+	tests := filepath.Join(bad, "tests", "buckets.yaml")
+	td, _ := os.ReadFile(tests)
+	if err := os.WriteFile(tests, []byte(strings.Replace(string(td), "buckets-have-owner: pass", "buckets-have-owner: violation", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, e := run("packs", "publish", bad, "--home", dir); code != ExitInput || !strings.Contains(e, "does not pass its tests") {
+		t.Errorf("failing pack: %d %s", code, e)
+	}
+}

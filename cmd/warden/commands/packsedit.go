@@ -1,0 +1,256 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/warden-policy/warden/packs/builtin"
+	"github.com/warden-policy/warden/packs/engine"
+	"github.com/warden-policy/warden/packs/home"
+	"github.com/warden-policy/warden/packs/packtest"
+	"github.com/warden-policy/warden/packs/spec"
+)
+
+// newCmdPacksAdd adds a built-in pack to a group of the organization's
+// home: the default group unless --group says otherwise.
+func newCmdPacksAdd(ios *IOStreams) *cobra.Command {
+	var dirFlag, group, level, rng string
+	cmd := &cobra.Command{
+		Use:     "add NAME",
+		Short:   "Add a built-in pack to the organization (a group entry; the default group unless --group)",
+		Example: "  warden packs add kubernetes-baseline\n  warden packs add aws-foundations --group production --level mandatory",
+		Args:    exactArgs(1, "packs add needs a pack name"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			name := args[0]
+			if !slices.Contains(builtin.Names(), name) {
+				return &InputError{Err: fmt.Errorf("no built-in pack %q (warden packs list --view available shows them); publish your own with warden packs publish", name)}
+			}
+			dir, err := homeDir(dirFlag)
+			if err != nil {
+				return err
+			}
+			ref := name
+			if rng != "" {
+				ref += "@" + rng
+			}
+			entry, err := packEntryNode(ref, level)
+			if err != nil {
+				return err
+			}
+			return editHome(ios, dir, "added "+name, func(e *home.Editor, h *home.Home) error {
+				target := group
+				if target == "" {
+					for _, g := range h.Groups {
+						if g.Default && g.Mode == home.Preventative {
+							target = g.Name
+							break
+						}
+					}
+					if target == "" {
+						return &InputError{Err: fmt.Errorf("the home has no default preventative group: name one with --group")}
+					}
+				}
+				i := slices.IndexFunc(h.Groups, func(g *home.Group) bool { return g.Name == target })
+				if i < 0 {
+					return &InputError{Err: fmt.Errorf("no group %q (warden groups list shows them)", target)}
+				}
+				if slices.ContainsFunc(h.Groups[i].Packs, func(p *home.PackEntry) bool { return p.Name == name }) {
+					return &InputError{Err: fmt.Errorf("group %q already runs %s", target, name)}
+				}
+				return e.EditGroup(target, func(n *yaml.Node) error {
+					packs := home.MapGet(n, "packs")
+					if packs == nil {
+						packs = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+						home.MapSet(n, "packs", packs)
+					}
+					packs.Content = append(packs.Content, entry)
+					return nil
+				})
+			})
+		},
+	}
+	cmd.Flags().StringVar(&dirFlag, "home", "", "policy home (default: $WARDEN_HOME, else the current directory)")
+	cmd.Flags().StringVar(&group, "group", "", "the group to add it to (default: the default group)")
+	cmd.Flags().StringVar(&level, "level", "", "enforcement level for every policy of the pack")
+	cmd.Flags().StringVar(&rng, "version", "", "semver range (default: the newest)")
+	return cmd
+}
+
+// newCmdPacksPublish copies a tested pack into the home's packs/NAME/VERSION.
+func newCmdPacksPublish(ios *IOStreams) *cobra.Command {
+	var dirFlag string
+	cmd := &cobra.Command{
+		Use:     "publish PACK_DIR",
+		Short:   "Validate a pack, run its tests and copy it into the home's packs/NAME/VERSION (immutable)",
+		Example: "  warden packs publish ./acme-rules --home ./policy",
+		Args:    exactArgs(1, "packs publish needs a pack directory"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir, err := homeDir(dirFlag)
+			if err != nil {
+				return err
+			}
+			return packsPublishRun(cmd.Context(), ios, dir, args[0])
+		},
+	}
+	cmd.Flags().StringVar(&dirFlag, "home", "", "policy home (default: $WARDEN_HOME, else the current directory)")
+	return cmd
+}
+
+func packsPublishRun(ctx context.Context, ios *IOStreams, homeDir, src string) error {
+	p, err := engine.Load(src)
+	if err != nil {
+		return err
+	}
+	suites, err := packtest.LoadSuites(src)
+	if err != nil {
+		return err
+	}
+	results, err := packtest.Run(ctx, p, suites)
+	if err != nil {
+		return &InputError{Err: err}
+	}
+	if len(results) == 0 {
+		return &InputError{Err: fmt.Errorf("pack %s has no test cases: a published pack is a tested pack", p)}
+	}
+	for _, r := range results {
+		if !r.Passed() {
+			return &InputError{Err: fmt.Errorf("pack %s does not pass its tests (warden test %s): not published", p, src)}
+		}
+	}
+	if slices.Contains(builtin.Names(), p.Name) {
+		return &InputError{Err: fmt.Errorf("%q is the name of a built-in pack: pick another", p.Name)}
+	}
+	dest := filepath.Join(homeDir, home.PacksDir, p.Name, p.Version)
+	files, err := packFiles(src)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(dest); err == nil {
+		existing, err := packFiles(dest)
+		if err != nil {
+			return err
+		}
+		if !sameFiles(files, existing) {
+			return &InputError{Err: fmt.Errorf("%s@%s is already published with different content: a published version is immutable, bump the version", p.Name, p.Version)}
+		}
+		fmt.Fprintf(ios.Out, "%s@%s is already published, unchanged\n", p.Name, p.Version)
+		return nil
+	}
+	tmp, err := os.MkdirTemp(filepath.Join(homeDir, home.PacksDir), ".publish-*")
+	if err != nil {
+		if err := os.MkdirAll(filepath.Join(homeDir, home.PacksDir), 0o755); err != nil {
+			return err
+		}
+		if tmp, err = os.MkdirTemp(filepath.Join(homeDir, home.PacksDir), ".publish-*"); err != nil {
+			return err
+		}
+	}
+	defer os.RemoveAll(tmp)
+	for rel, data := range files {
+		target := filepath.Join(tmp, rel)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(target, data, 0o644); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dest); err != nil {
+		return err
+	}
+	fmt.Fprintf(ios.Out, "published %s@%s to %s (%d policies, %d test cases)\n", p.Name, p.Version, dest, len(p.Policies), len(results))
+	return nil
+}
+
+// packFiles reads pack.yaml and tests/ of a pack directory.
+func packFiles(dir string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		if d.IsDir() {
+			if rel != "." && rel != "tests" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if rel == spec.PackFile || strings.HasPrefix(rel, "tests"+string(filepath.Separator)) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			out[rel] = data
+		}
+		return nil
+	})
+	return out, err
+}
+
+func sameFiles(a, b map[string][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if !bytes.Equal(v, b[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// newCmdPacksRemove deletes a published version, unless a group uses it.
+func newCmdPacksRemove(ios *IOStreams) *cobra.Command {
+	var dirFlag string
+	cmd := &cobra.Command{
+		Use:     "remove NAME@VERSION",
+		Short:   "Remove a published pack version (refused while a group uses it)",
+		Example: "  warden packs remove acme-rules@1.0.0",
+		Args:    exactArgs(1, "packs remove needs NAME@VERSION"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			name, version, ok := strings.Cut(args[0], "@")
+			if !ok || name == "" || version == "" {
+				return &FlagError{Err: fmt.Errorf("packs remove %q: want NAME@VERSION", args[0])}
+			}
+			dir, err := homeDir(dirFlag)
+			if err != nil {
+				return err
+			}
+			target := filepath.Join(dir, home.PacksDir, name, version)
+			if _, err := os.Stat(filepath.Join(target, spec.PackFile)); err != nil {
+				return &InputError{Err: fmt.Errorf("%s@%s is not published in %s", name, version, dir)}
+			}
+			h, err := home.Load(dir)
+			if err != nil {
+				return err
+			}
+			for _, g := range h.Groups {
+				for _, e := range g.Packs {
+					if e.Pack.Name == name && e.Pack.Version == version {
+						return &InputError{Err: fmt.Errorf("group %q uses %s@%s: remove it from the group first (warden groups edit %s --remove-pack %s)", g.Name, name, version, g.Name, name)}
+					}
+				}
+			}
+			if err := os.RemoveAll(target); err != nil {
+				return err
+			}
+			fmt.Fprintf(ios.Out, "removed %s@%s\n", name, version)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dirFlag, "home", "", "policy home (default: $WARDEN_HOME, else the current directory)")
+	return cmd
+}

@@ -1,0 +1,345 @@
+package home
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Editor changes a home's warden.yaml the way a person would: only the
+// group it touches is rewritten; every other byte (comments, key order,
+// formatting, other groups) stays as it was. Every change is validated by
+// loading the result before anything is written, and the file is replaced
+// atomically, so a failed edit leaves it untouched.
+type Editor struct {
+	Dir  string
+	File string
+	src  []byte
+}
+
+// OpenEditor reads dir/warden.yaml for editing.
+func OpenEditor(dir string) (*Editor, error) {
+	file := filepath.Join(dir, File)
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	return &Editor{Dir: dir, File: file, src: src}, nil
+}
+
+// Source is the current text, edits included.
+func (e *Editor) Source() []byte { return e.src }
+
+// Home loads the current text.
+func (e *Editor) Home() (*Home, error) { return Parse(e.Dir, e.File, e.src) }
+
+// Save validates the current text and writes it atomically.
+func (e *Editor) Save() error {
+	if _, err := e.Home(); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(e.Dir, ".warden.yaml.*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(e.src); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if st, err := os.Stat(e.File); err == nil {
+		_ = os.Chmod(tmp.Name(), st.Mode().Perm())
+	}
+	return os.Rename(tmp.Name(), e.File)
+}
+
+// ErrNoGroup is returned for a group the home does not have.
+var ErrNoGroup = errors.New("no such group")
+
+type located struct {
+	root   *yaml.Node // the document's mapping
+	groups *yaml.Node // the groups sequence, nil if absent
+	key    *yaml.Node // the groups key
+}
+
+func (e *Editor) locate() (*located, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(e.src, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", e.File, err)
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s is not a mapping", e.File)
+	}
+	l := &located{root: doc.Content[0]}
+	for i := 0; i+1 < len(l.root.Content); i += 2 {
+		if l.root.Content[i].Value == "groups" {
+			l.key, l.groups = l.root.Content[i], l.root.Content[i+1]
+		}
+	}
+	return l, nil
+}
+
+// lines splits the source keeping line ends.
+func (e *Editor) lines() []string {
+	return strings.SplitAfter(string(e.src), "\n")
+}
+
+// itemRange is the 0-based line range [from, to) of group i: from its
+// "- " line to the line before the next group, less trailing blank and
+// comment lines (those belong to what follows).
+func (e *Editor) itemRange(l *located, i int) (int, int) {
+	lines := e.lines()
+	from := l.groups.Content[i].Line - 1
+	to := len(lines)
+	if i+1 < len(l.groups.Content) {
+		to = l.groups.Content[i+1].Line - 1
+	} else {
+		// The next top-level key after groups, if any.
+		for k := 0; k+1 < len(l.root.Content); k += 2 {
+			if n := l.root.Content[k]; n.Line-1 > from && n.Line-1 < to {
+				to = n.Line - 1
+			}
+		}
+	}
+	for to > from+1 {
+		t := strings.TrimSpace(lines[to-1])
+		if t != "" && !strings.HasPrefix(t, "#") {
+			break
+		}
+		to--
+	}
+	return from, to
+}
+
+// stripOuterComments drops the comments yaml.v3 attaches above and below
+// an item: those lines stay in the source, outside the range an edit
+// rewrites, and must not be written twice.
+func stripOuterComments(n *yaml.Node) {
+	n.HeadComment = ""
+	if n.Kind == yaml.MappingNode && len(n.Content) > 0 {
+		n.Content[0].HeadComment = ""
+	}
+	for cur := n; cur != nil; {
+		cur.FootComment = ""
+		if len(cur.Content) == 0 {
+			break
+		}
+		cur = cur.Content[len(cur.Content)-1]
+	}
+}
+
+// encodeItem renders a group mapping as a sequence item at the given
+// column of its dash.
+func encodeItem(n *yaml.Node, dashCol int) (string, error) {
+	stripOuterComments(n)
+	seq := &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{n}}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(seq); err != nil {
+		return "", err
+	}
+	enc.Close()
+	pad := strings.Repeat(" ", dashCol)
+	var out strings.Builder
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		if line == "" {
+			continue
+		}
+		if strings.TrimSpace(line) != "" {
+			out.WriteString(pad)
+		}
+		out.WriteString(line)
+	}
+	return out.String(), nil
+}
+
+func (e *Editor) splice(from, to int, text string) {
+	lines := e.lines()
+	var b strings.Builder
+	for _, l := range lines[:from] {
+		b.WriteString(l)
+	}
+	if from > 0 && !strings.HasSuffix(lines[from-1], "\n") {
+		b.WriteString("\n")
+	}
+	b.WriteString(text)
+	for _, l := range lines[to:] {
+		b.WriteString(l)
+	}
+	e.src = []byte(b.String())
+}
+
+func findGroup(l *located, name string) int {
+	if l.groups == nil || l.groups.Kind != yaml.SequenceNode {
+		return -1
+	}
+	for i, g := range l.groups.Content {
+		for k := 0; k+1 < len(g.Content); k += 2 {
+			if g.Content[k].Value == "name" && g.Content[k+1].Value == name {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// EditGroup applies fn to the named group's mapping node and rewrites that
+// group alone.
+func (e *Editor) EditGroup(name string, fn func(*yaml.Node) error) error {
+	l, err := e.locate()
+	if err != nil {
+		return err
+	}
+	i := findGroup(l, name)
+	if i < 0 {
+		return fmt.Errorf("%w %q in %s", ErrNoGroup, name, e.File)
+	}
+	node := l.groups.Content[i]
+	if err := fn(node); err != nil {
+		return err
+	}
+	from, to := e.itemRange(l, i)
+	text, err := encodeItem(node, max(node.Column-3, 0))
+	if err != nil {
+		return err
+	}
+	e.splice(from, to, text)
+	return nil
+}
+
+// AddGroup appends a group (a mapping node) after the last one.
+func (e *Editor) AddGroup(node *yaml.Node) error {
+	l, err := e.locate()
+	if err != nil {
+		return err
+	}
+	switch {
+	case l.groups == nil:
+		text, err := encodeItem(node, 2)
+		if err != nil {
+			return err
+		}
+		src := string(e.src)
+		if src != "" && !strings.HasSuffix(src, "\n") {
+			src += "\n"
+		}
+		e.src = []byte(src + "groups:\n" + text)
+		return nil
+	case l.groups.Kind == yaml.SequenceNode && len(l.groups.Content) > 0 && l.groups.Style&yaml.FlowStyle == 0:
+		last := len(l.groups.Content) - 1
+		_, to := e.itemRange(l, last)
+		text, err := encodeItem(node, max(l.groups.Content[last].Column-3, 0))
+		if err != nil {
+			return err
+		}
+		e.splice(to, to, text)
+		return nil
+	case l.groups.Kind == yaml.SequenceNode && len(l.groups.Content) == 0:
+		// groups: [] on one line: becomes a block list.
+		line := l.key.Line - 1
+		text, err := encodeItem(node, l.key.Column+1)
+		if err != nil {
+			return err
+		}
+		e.splice(line, line+1, strings.Repeat(" ", l.key.Column-1)+"groups:\n"+text)
+		return nil
+	}
+	return fmt.Errorf("%s: groups is written in flow style; edit it by hand", e.File)
+}
+
+// RemoveGroup deletes a group and nothing else.
+func (e *Editor) RemoveGroup(name string) error {
+	l, err := e.locate()
+	if err != nil {
+		return err
+	}
+	i := findGroup(l, name)
+	if i < 0 {
+		return fmt.Errorf("%w %q in %s", ErrNoGroup, name, e.File)
+	}
+	from, to := e.itemRange(l, i)
+	// The comment lines right above the group are its own: they go too,
+	// with the blank line that separated it from the one before.
+	lines := e.lines()
+	for from > 0 && strings.HasPrefix(strings.TrimSpace(lines[from-1]), "#") && from-1 >= l.key.Line {
+		from--
+	}
+	if from > 0 && strings.TrimSpace(lines[from-1]) == "" && from-1 >= l.key.Line {
+		from--
+	}
+	e.splice(from, to, "")
+	return nil
+}
+
+// Node helpers for edits.
+
+// MapGet returns the value of key in a mapping node, or nil.
+func MapGet(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// MapSet sets key to value in a mapping node, appending the key if new.
+func MapSet(m *yaml.Node, key string, value *yaml.Node) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = value
+			return
+		}
+	}
+	m.Content = append(m.Content, Scalar(key), value)
+}
+
+// MapDelete removes key from a mapping node.
+func MapDelete(m *yaml.Node, key string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = append(m.Content[:i], m.Content[i+2:]...)
+			return
+		}
+	}
+}
+
+// Scalar is a plain string node.
+func Scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+
+// Seq is a block sequence of string nodes.
+func Seq(items ...string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	for _, s := range items {
+		n.Content = append(n.Content, Scalar(s))
+	}
+	return n
+}
+
+// Mapping is a block mapping of the given key/value pairs.
+func Mapping(pairs ...any) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		v := pairs[i+1]
+		var vn *yaml.Node
+		switch v := v.(type) {
+		case *yaml.Node:
+			vn = v
+		case string:
+			vn = Scalar(v)
+		case bool:
+			vn = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: fmt.Sprint(v)}
+		}
+		n.Content = append(n.Content, Scalar(pairs[i].(string)), vn)
+	}
+	return n
+}

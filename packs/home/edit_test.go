@@ -1,0 +1,139 @@
+package home
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// TestEditGoldens applies each edit to testdata/edit/warden.yaml and
+// compares the result with its golden file: the edited group changes, and
+// every other byte (comments, order, formatting, other groups,
+// exceptions) stays as it was.
+func TestEditGoldens(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("testdata/edit/warden.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		edit func(e *Editor) error
+	}{
+		{"add-group", func(e *Editor) error {
+			g := Mapping("name", "staging", "mode", "preventative")
+			s := Seq("*/staging")
+			s.Style = yaml.FlowStyle
+			MapSet(g, "stacks", s)
+			entry := Mapping("pack", "kubernetes-baseline")
+			entry.Style = yaml.FlowStyle
+			MapSet(g, "packs", &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{entry}})
+			return e.AddGroup(g)
+		}},
+		{"edit-group", func(e *Editor) error {
+			return e.EditGroup("production", func(n *yaml.Node) error {
+				MapGet(n, "stacks").Content = append(MapGet(n, "stacks").Content, Scalar("payments/live"))
+				MapSet(n, "stackRule", Scalar("tier=critical"))
+				return nil
+			})
+		}},
+		{"rename-first-group", func(e *Editor) error {
+			return e.EditGroup("default", func(n *yaml.Node) error {
+				MapSet(n, "name", Scalar("baseline"))
+				return nil
+			})
+		}},
+		{"remove-group", func(e *Editor) error { return e.RemoveGroup("production") }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, File), src, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			e, err := OpenEditor(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.edit(e); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "edit", tc.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, e.Source(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if string(e.Source()) != string(want) {
+				t.Errorf("%s differs:\n%s", golden, e.Source())
+			}
+			if _, err := e.Home(); err != nil {
+				t.Errorf("the edited home does not load: %v", err)
+			}
+		})
+	}
+}
+
+// TestEditEmptyAndMissing: groups written as [] or absent.
+func TestEditEmptyAndMissing(t *testing.T) {
+	t.Parallel()
+	for _, src := range []string{"organization: acme\ngroups: []\n", "organization: acme # no groups yet\n"} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, File), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		e, err := OpenEditor(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.AddGroup(Mapping("name", "first", "mode", "preventative", "default", true)); err != nil {
+			t.Fatal(err)
+		}
+		h, err := e.Home()
+		if err != nil {
+			t.Fatalf("%q: %v\n%s", src, err, e.Source())
+		}
+		if len(h.Groups) != 1 || h.Groups[0].Name != "first" || !h.Groups[0].Default {
+			t.Errorf("%q: groups %+v", src, h.Groups)
+		}
+	}
+}
+
+// TestSaveRefusesInvalid: an edit that breaks the home is not written.
+func TestSaveRefusesInvalid(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src, _ := os.ReadFile("testdata/edit/warden.yaml")
+	if err := os.WriteFile(filepath.Join(dir, File), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := OpenEditor(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.EditGroup("production", func(n *yaml.Node) error {
+		MapSet(n, "mode", Scalar("sometimes"))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Save(); err == nil {
+		t.Fatal("an invalid home was saved")
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, File))
+	if string(after) != string(src) {
+		t.Error("the file changed after a refused edit")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("left files behind: %v", entries)
+	}
+}
