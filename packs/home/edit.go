@@ -119,6 +119,24 @@ func (e *Editor) itemRange(l *located, i int) (int, int) {
 	return from, to
 }
 
+// ownComments extends the end of group i's range over the comment lines
+// right after it that are indented inside it (a commented-out pack entry):
+// they belong to the group, not to what follows. Edits leave them in
+// place; removing the group removes them, and a group added after it goes
+// below them.
+func (e *Editor) ownComments(l *located, i, to int) int {
+	lines := e.lines()
+	dashCol := l.groups.Content[i].Column - 3
+	for to < len(lines) {
+		t := strings.TrimLeft(lines[to], " ")
+		if !strings.HasPrefix(t, "#") || len(lines[to])-len(t) <= dashCol {
+			break
+		}
+		to++
+	}
+	return to
+}
+
 // stripOuterComments drops the comments yaml.v3 attaches above and below
 // an item: those lines stay in the source, outside the range an edit
 // rewrites, and must not be written twice.
@@ -131,6 +149,10 @@ func stripOuterComments(n *yaml.Node) {
 		cur.FootComment = ""
 		if len(cur.Content) == 0 {
 			break
+		}
+		if cur.Kind == yaml.MappingNode && len(cur.Content) >= 2 {
+			// yaml.v3 keeps a pair's trailing comment on its key.
+			cur.Content[len(cur.Content)-2].FootComment = ""
 		}
 		cur = cur.Content[len(cur.Content)-1]
 	}
@@ -204,6 +226,9 @@ func (e *Editor) EditGroup(name string, fn func(*yaml.Node) error) error {
 		return fmt.Errorf("%w %q in %s", ErrNoGroup, name, e.File)
 	}
 	node := l.groups.Content[i]
+	// Strip before fn: a key fn appends must not hide the trailing
+	// comments of what was last, which live outside the rewritten range.
+	stripOuterComments(node)
 	if err := fn(node); err != nil {
 		return err
 	}
@@ -237,9 +262,15 @@ func (e *Editor) AddGroup(node *yaml.Node) error {
 	case l.groups.Kind == yaml.SequenceNode && len(l.groups.Content) > 0 && l.groups.Style&yaml.FlowStyle == 0:
 		last := len(l.groups.Content) - 1
 		_, to := e.itemRange(l, last)
+		to = e.ownComments(l, last, to)
 		text, err := encodeItem(node, max(l.groups.Content[last].Column-3, 0))
 		if err != nil {
 			return err
+		}
+		// A blank line after the last group separates it from what follows:
+		// keep that separation on both sides of the new one.
+		if lines := e.lines(); to < len(lines) && strings.TrimSpace(lines[to]) == "" {
+			text = "\n" + text
 		}
 		e.splice(to, to, text)
 		return nil
@@ -267,9 +298,10 @@ func (e *Editor) RemoveGroup(name string) error {
 		return fmt.Errorf("%w %q in %s", ErrNoGroup, name, e.File)
 	}
 	from, to := e.itemRange(l, i)
-	// The comment lines right above the group are its own: they go too,
-	// with the blank line that separated it from the one before.
+	to = e.ownComments(l, i, to)
 	lines := e.lines()
+	// So do the comment lines right above it, with the blank line that
+	// separated it from the one before.
 	for from > 0 && strings.HasPrefix(strings.TrimSpace(lines[from-1]), "#") && from-1 >= l.key.Line {
 		from--
 	}

@@ -172,8 +172,9 @@ func groupsNewRun(ios *IOStreams, opts *groupsNewOptions) error {
 }
 
 type groupsEditOptions struct {
-	Home, Name, Rename, Rule         string
+	Home, Name, Rename, Rule, Mode   string
 	AddStacks, RemoveStacks          []string
+	AddSources, RemoveSources        []string
 	AddPacks, RemovePacks, SetLevels []string
 	ruleSet                          bool
 }
@@ -182,7 +183,7 @@ func newCmdGroupsEdit(ios *IOStreams) *cobra.Command {
 	opts := &groupsEditOptions{}
 	cmd := &cobra.Command{
 		Use:     "edit NAME",
-		Short:   "Change a group's stacks, stack rule, packs, levels or name",
+		Short:   "Change a group's stacks or sources, stack rule, packs, levels, name or mode",
 		Example: "  warden groups edit production --add-stack payments/live --set-level aws-foundations=mandatory",
 		Args:    exactArgs(1, "groups edit needs a group name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -199,7 +200,10 @@ func newCmdGroupsEdit(ios *IOStreams) *cobra.Command {
 	f.StringArrayVar(&opts.RemovePacks, "remove-pack", nil, "pack to remove (repeatable)")
 	f.StringArrayVar(&opts.SetLevels, "set-level", nil, "PACK=LEVEL: the enforcement level of a pack of the group (repeatable)")
 	f.StringVar(&opts.Rule, "stack-rule", "", "replace the stack-tag rule (empty removes it)")
+	f.StringArrayVar(&opts.AddSources, "add-source", nil, "audit source to add: a stack export file or file:// backend folder (repeatable)")
+	f.StringArrayVar(&opts.RemoveSources, "remove-source", nil, "audit source to remove (repeatable)")
 	f.StringVar(&opts.Rename, "rename", "", "new name for the group")
+	f.StringVar(&opts.Mode, "mode", "", "switch the group to preventative or audit (not for default groups)")
 	return cmd
 }
 
@@ -222,33 +226,35 @@ func groupsEditRun(ios *IOStreams, opts *groupsEditOptions) error {
 				return &InputError{Err: fmt.Errorf("group %q already exists", opts.Rename)}
 			}
 		}
-		if g.Mode == home.Audit && (len(opts.AddStacks) > 0 || opts.ruleSet) {
+		mode := g.Mode
+		if opts.Mode != "" {
+			m := home.Mode(opts.Mode)
+			if m != home.Preventative && m != home.Audit {
+				return &FlagError{Err: fmt.Errorf("--mode %q: want %s or %s", opts.Mode, home.Preventative, home.Audit)}
+			}
+			if g.Default && m != g.Mode {
+				return &InputError{Err: fmt.Errorf("group %q is a default group: default groups cannot be switched to another mode", g.Name)}
+			}
+			mode = m
+		}
+		if mode == home.Audit && (len(opts.AddStacks) > 0 || opts.ruleSet) {
 			return &FlagError{Err: fmt.Errorf("group %q is an audit group: it selects sources, not stacks", g.Name)}
+		}
+		if mode != home.Audit && len(opts.AddSources) > 0 {
+			return &FlagError{Err: fmt.Errorf("group %q is a preventative group: --add-source is for audit groups", g.Name)}
 		}
 		return e.EditGroup(opts.Name, func(n *yaml.Node) error {
 			if opts.Rename != "" {
 				home.MapSet(n, "name", home.Scalar(opts.Rename))
 			}
-			if len(opts.AddStacks)+len(opts.RemoveStacks) > 0 {
-				stacks := home.MapGet(n, "stacks")
-				if stacks == nil {
-					stacks = home.Seq()
-					stacks.Style = yaml.FlowStyle
-					home.MapSet(n, "stacks", stacks)
-				}
-				for _, s := range opts.RemoveStacks {
-					before := len(stacks.Content)
-					stacks.Content = slices.DeleteFunc(stacks.Content, func(c *yaml.Node) bool { return c.Value == s })
-					if len(stacks.Content) == before {
-						return &InputError{Err: fmt.Errorf("group %q does not select stack %q", opts.Name, s)}
-					}
-				}
-				for _, s := range opts.AddStacks {
-					stacks.Content = append(stacks.Content, home.Scalar(s))
-				}
-				if len(stacks.Content) == 0 {
-					home.MapDelete(n, "stacks")
-				}
+			if mode != g.Mode {
+				home.MapSet(n, "mode", home.Scalar(string(mode)))
+			}
+			if err := editList(n, "stacks", opts.AddStacks, opts.RemoveStacks, "group %q does not select stack %q", opts.Name); err != nil {
+				return err
+			}
+			if err := editList(n, "sources", opts.AddSources, opts.RemoveSources, "group %q has no source %q", opts.Name); err != nil {
+				return err
 			}
 			if opts.ruleSet {
 				if opts.Rule == "" {
@@ -334,4 +340,32 @@ func newCmdGroupsRemove(ios *IOStreams) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&dirFlag, "home", "", "policy home (default: $WARDEN_HOME, else the current directory)")
 	return cmd
+}
+
+// editList adds and removes the scalar items of the flow list under key,
+// creating it when an item is added and deleting it when it empties.
+func editList(n *yaml.Node, key string, add, remove []string, missing, group string) error {
+	if len(add)+len(remove) == 0 {
+		return nil
+	}
+	list := home.MapGet(n, key)
+	if list == nil {
+		list = home.Seq()
+		list.Style = yaml.FlowStyle
+		home.MapSet(n, key, list)
+	}
+	for _, s := range remove {
+		before := len(list.Content)
+		list.Content = slices.DeleteFunc(list.Content, func(c *yaml.Node) bool { return c.Value == s })
+		if len(list.Content) == before {
+			return &InputError{Err: fmt.Errorf(missing, group, s)}
+		}
+	}
+	for _, s := range add {
+		list.Content = append(list.Content, home.Scalar(s))
+	}
+	if len(list.Content) == 0 {
+		home.MapDelete(n, key)
+	}
+	return nil
 }

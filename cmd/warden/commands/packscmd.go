@@ -80,7 +80,7 @@ func allPacks(homeDir string) ([]*engine.Pack, map[*engine.Pack]string, error) {
 
 func frameworks(p *engine.Pack) []string {
 	seen := map[string]bool{}
-	var out []string
+	out := []string{} // JSON: [] rather than null
 	for _, pol := range p.Policies {
 		if f := pol.Framework; f != nil && f.Name != "" && !seen[f.Name] {
 			seen[f.Name] = true
@@ -130,6 +130,14 @@ func newCmdPacksList(ios *IOStreams) *cobra.Command {
 				return writeJSON(ios.Out, nonNil(views))
 			}
 			tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
+			if view == "available" {
+				// The catalog is the same for every home: no GROUPS column.
+				fmt.Fprintln(tw, "NAME\tVERSION\tPOLICIES\tFRAMEWORKS")
+				for _, v := range views {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", v.Name, v.Version, v.Policies, strings.Join(v.Frameworks, ", "))
+				}
+				return tw.Flush()
+			}
 			fmt.Fprintln(tw, "NAME\tVERSION\tPOLICIES\tSOURCE\tGROUPS\tFRAMEWORKS")
 			for _, v := range views {
 				groups := strings.Join(v.Groups, ", ")
