@@ -49,6 +49,7 @@ func TestEditCommands(t *testing.T) {
 		{[]string{"groups", "edit", "nope", "--add-stack", "x"}, ExitInput, nil, `no group "nope"`},
 		{[]string{"groups", "new", "nightly"}, ExitInput, nil, `group "nightly" already exists`},
 		{[]string{"groups", "new", "x", "--source", "a.json"}, ExitInput, nil, "--source is for audit groups"},
+		{[]string{"groups", "new", "x", "--mode", "audit", "--source", "a.json", "--stack", "prod"}, ExitInput, nil, "--stack and --stack-rule are for preventative groups"},
 		{[]string{"groups", "new", "x", "--pack", "aws-foundations", "--level", "blocking"}, ExitInput, nil, `level "blocking"`},
 		{[]string{"groups", "new", "x", "--pack", "no-such-pack"}, ExitInput, nil, `unknown pack "no-such-pack"`},
 		{[]string{"groups", "remove", "default"}, ExitInput, nil, "default groups cannot be removed"},

@@ -126,6 +126,9 @@ func groupsNewRun(ios *IOStreams, opts *groupsNewOptions) error {
 	if len(opts.Sources) > 0 && opts.Mode != string(home.Audit) {
 		return &FlagError{Err: fmt.Errorf("--source is for audit groups: add --mode audit")}
 	}
+	if (len(opts.Stacks) > 0 || opts.Rule != "") && opts.Mode == string(home.Audit) {
+		return &FlagError{Err: fmt.Errorf("--stack and --stack-rule are for preventative groups: an audit group runs over its --source")}
+	}
 	if len(opts.Levels) > 1 && len(opts.Levels) != len(opts.Packs) {
 		return &FlagError{Err: fmt.Errorf("give one --level for every --pack, or one for all of them")}
 	}
