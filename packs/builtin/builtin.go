@@ -31,23 +31,31 @@ func Names() []string {
 	return out
 }
 
-var (
-	once  sync.Once
-	packs []*engine.Pack
-	err   error
-)
+// compiled memoizes each pack's compilation: a home that names one
+// built-in pack pays for that one at start-up, not for the catalog.
+var compiled sync.Map // name -> func() (*engine.Pack, error)
+
+// Pack compiles the named built-in pack, once per process.
+func Pack(name string) (*engine.Pack, error) {
+	f, _ := compiled.LoadOrStore(name, sync.OnceValues(func() (*engine.Pack, error) {
+		p, err := engine.LoadFS(files, name)
+		if err != nil {
+			return nil, fmt.Errorf("built-in pack %s: %w", name, err)
+		}
+		return p, nil
+	}))
+	return f.(func() (*engine.Pack, error))()
+}
 
 // Packs compiles every built-in pack, once per process.
 func Packs() ([]*engine.Pack, error) {
-	once.Do(func() {
-		for _, name := range Names() {
-			p, e := engine.LoadFS(files, name)
-			if e != nil {
-				err = fmt.Errorf("built-in pack %s: %w", name, e)
-				return
-			}
-			packs = append(packs, p)
+	var out []*engine.Pack
+	for _, name := range Names() {
+		p, err := Pack(name)
+		if err != nil {
+			return nil, err
 		}
-	})
-	return packs, err
+		out = append(out, p)
+	}
+	return out, nil
 }

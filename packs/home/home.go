@@ -393,11 +393,9 @@ type candidate struct {
 func (l *library) candidates(name string) ([]candidate, spec.ErrorList) {
 	var out []candidate
 	var errs spec.ErrorList
-	if packs, err := builtin.Packs(); err == nil {
-		for _, p := range packs {
-			if p.Name == name {
-				out = append(out, candidate{version: semver.MustParse(p.Version), source: "built-in", pack: p})
-			}
+	if slices.Contains(builtin.Names(), name) {
+		if p, err := builtin.Pack(name); err == nil {
+			out = append(out, candidate{version: semver.MustParse(p.Version), source: "built-in", pack: p})
 		}
 	}
 	if l.dir == "" {
