@@ -10,7 +10,7 @@ export GOBIN
 VERSION ?= 0.1.0
 LDFLAGS := -X github.com/warden-policy/warden/internal/version.Version=$(VERSION)
 
-.PHONY: install build test lint unit catalog e2e e2e-tools bench load
+.PHONY: install build test lint unit catalog e2e e2e-tools bench load bench-setup bench-compare
 
 # The end-to-end tests drive the real Pulumi CLI, built from the Go module
 # proxy into a cache shared by every checkout.
@@ -63,3 +63,14 @@ bench:
 load:
 	$(GO) build -o .cache/load/ ./cmd/pulumi-analyzer-warden ./cmd/warden-bench
 	.cache/load/warden-bench --analyzer .cache/load/pulumi-analyzer-warden --sizes 100,1000,10000 --concurrency 1,16
+
+# The reference analyzers of the comparison (testdata/bench). Only the
+# policyx pack so far; the Node.js @pulumi/policy pack is not written yet.
+bench-setup:
+	$(GO) build -o .cache/load/ ./cmd/pulumi-analyzer-warden ./cmd/warden-bench ./testdata/bench/policyx
+
+# Warden and policyx on the same ten policies, interleaved, medians of 5,
+# with ratios and a diagnostics agreement check.
+bench-compare: bench-setup
+	WARDEN_HOME=$(CURDIR)/testdata/bench/warden .cache/load/warden-bench --runs 5 --sizes 1000,10000 --concurrency 1,16 \
+		--analyzer warden=.cache/load/pulumi-analyzer-warden --analyzer policyx=.cache/load/policyx

@@ -13,15 +13,19 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+
 	"github.com/warden-policy/warden/internal/bench"
 )
 
 type row struct {
+	Analyzer    string         `json:"analyzer"`
 	Size        int            `json:"size"`
 	Concurrency int            `json:"concurrency"`
 	StartupMS   float64        `json:"startupMs"`
@@ -33,14 +37,30 @@ type row struct {
 	Diagnostics map[string]int `json:"diagnostics"`
 }
 
+// analyzers is the repeatable --analyzer flag: NAME=PATH, or PATH (named
+// by its base name).
+type analyzers []struct{ name, path string }
+
+func (a *analyzers) String() string { return fmt.Sprint(*a) }
+func (a *analyzers) Set(v string) error {
+	name, path, ok := strings.Cut(v, "=")
+	if !ok {
+		name, path = filepath.Base(v), v
+	}
+	*a = append(*a, struct{ name, path string }{name, path})
+	return nil
+}
+
 func main() {
-	analyzerBin := flag.String("analyzer", "", "the analyzer executable to start")
-	dir := flag.String("dir", ".", "working directory for the analyzer")
+	var plugins analyzers
+	flag.Var(&plugins, "analyzer", "analyzer executable to start, NAME=PATH or PATH (repeatable: the first is compared with the others)")
+	dir := flag.String("dir", ".", "working directory for the analyzers")
 	sizes := flag.String("sizes", "100,1000,10000", "corpus sizes")
 	conc := flag.String("concurrency", "1,16", "Analyze concurrency levels")
-	asJSON := flag.Bool("json", false, "print JSON rows")
+	runs := flag.Int("runs", 1, "runs per analyzer, interleaved; figures are medians")
+	asJSON := flag.Bool("json", false, "print JSON rows (every run)")
 	flag.Parse()
-	if *analyzerBin == "" {
+	if len(plugins) == 0 {
 		fmt.Fprintln(os.Stderr, "warden-bench: --analyzer is required")
 		os.Exit(2)
 	}
@@ -54,21 +74,13 @@ func main() {
 		stackReq, err := bench.StackRequest(corpus)
 		check(err)
 		for _, c := range ints(*conc) {
-			p, err := bench.Start(ctx, *analyzerBin, flag.Args(), *dir)
-			check(err)
-			res, err := p.Analyze(ctx, reqs, c)
-			check(err)
-			stackTime, stackDiags, err := p.AnalyzeStack(ctx, stackReq)
-			check(err)
-			for k, v := range stackDiags {
-				res.Diagnostics[k] += v
+			// Interleaved: run r of every analyzer before run r+1 of any, so
+			// drift on the machine hits them alike.
+			for range *runs {
+				for _, a := range plugins {
+					rows = append(rows, measure(ctx, a.name, a.path, *dir, n, c, reqs, stackReq))
+				}
 			}
-			rows = append(rows, row{
-				Size: n, Concurrency: c, StartupMS: ms(p.Startup), P50US: us(res.P50), P99US: us(res.P99),
-				PerSecond: res.PerSecond(), StackMS: ms(stackTime), PeakRSSMiB: float64(p.PeakRSS()) / (1 << 20),
-				Diagnostics: res.Diagnostics,
-			})
-			p.Close()
 		}
 	}
 	if *asJSON {
@@ -77,27 +89,143 @@ func main() {
 		check(enc.Encode(rows))
 		return
 	}
-	fmt.Printf("%8s %5s %10s %10s %10s %12s %12s %10s %8s\n", "size", "conc", "startup", "p50", "p99", "analyze/s", "stack", "peak RSS", "diags")
+	med := medians(rows)
+	fmt.Printf("%-10s %8s %5s %10s %10s %10s %12s %12s %10s %8s\n", "analyzer", "size", "conc", "startup", "p50", "p99", "analyze/s", "stack", "peak RSS", "diags")
+	for _, r := range med {
+		fmt.Printf("%-10s %8d %5d %8.1fms %8.0fµs %8.0fµs %12.0f %10.1fms %8.1fMiB %8d\n",
+			r.Analyzer, r.Size, r.Concurrency, r.StartupMS, r.P50US, r.P99US, r.PerSecond, r.StackMS, r.PeakRSSMiB, total(r.Diagnostics))
+	}
+	if len(plugins) > 1 {
+		printRatios(med, plugins[0].name)
+	}
+	printDiagnostics(med)
+}
+
+func measure(ctx context.Context, name, path, dir string, n, c int, reqs []*pulumirpc.AnalyzeRequest, stackReq *pulumirpc.AnalyzeStackRequest) row {
+	p, err := bench.Start(ctx, path, flag.Args(), dir)
+	check(err)
+	defer p.Close()
+	res, err := p.Analyze(ctx, reqs, c)
+	check(err)
+	stackTime, stackDiags, err := p.AnalyzeStack(ctx, stackReq)
+	check(err)
+	for k, v := range stackDiags {
+		res.Diagnostics[k] += v
+	}
+	return row{
+		Analyzer: name, Size: n, Concurrency: c, StartupMS: ms(p.Startup), P50US: us(res.P50), P99US: us(res.P99),
+		PerSecond: res.PerSecond(), StackMS: ms(stackTime), PeakRSSMiB: float64(p.PeakRSS()) / (1 << 20),
+		Diagnostics: res.Diagnostics,
+	}
+}
+
+// medians folds the runs of each (analyzer, size, concurrency) into one
+// row of per-figure medians, in first-seen order. Diagnostics are taken
+// from the first run: they are deterministic.
+func medians(rows []row) []row {
+	type key struct {
+		a    string
+		n, c int
+	}
+	groups := map[key][]row{}
+	var order []key
 	for _, r := range rows {
-		total := 0
-		for _, v := range r.Diagnostics {
-			total += v
+		k := key{r.Analyzer, r.Size, r.Concurrency}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
 		}
-		fmt.Printf("%8d %5d %8.1fms %8.0fµs %8.0fµs %12.0f %10.1fms %8.1fMiB %8d\n",
-			r.Size, r.Concurrency, r.StartupMS, r.P50US, r.P99US, r.PerSecond, r.StackMS, r.PeakRSSMiB, total)
+		groups[k] = append(groups[k], r)
 	}
-	if len(rows) > 0 {
-		last := rows[len(rows)-1]
-		names := make([]string, 0, len(last.Diagnostics))
-		for k := range last.Diagnostics {
-			names = append(names, k)
+	var out []row
+	for _, k := range order {
+		g := groups[k]
+		m := func(f func(row) float64) float64 {
+			vs := make([]float64, len(g))
+			for i, r := range g {
+				vs[i] = f(r)
+			}
+			sort.Float64s(vs)
+			return vs[len(vs)/2]
 		}
-		sort.Strings(names)
-		fmt.Printf("\ndiagnostics per policy (size %d):\n", last.Size)
-		for _, k := range names {
-			fmt.Printf("  %6d  %s\n", last.Diagnostics[k], k)
+		out = append(out, row{
+			Analyzer: k.a, Size: k.n, Concurrency: k.c,
+			StartupMS: m(func(r row) float64 { return r.StartupMS }), P50US: m(func(r row) float64 { return r.P50US }),
+			P99US: m(func(r row) float64 { return r.P99US }), PerSecond: m(func(r row) float64 { return r.PerSecond }),
+			StackMS: m(func(r row) float64 { return r.StackMS }), PeakRSSMiB: m(func(r row) float64 { return r.PeakRSSMiB }),
+			Diagnostics: g[0].Diagnostics,
+		})
+	}
+	return out
+}
+
+// printRatios prints base / other for every figure, throughput inverted
+// (other / base), so that below 1 always means the base is better.
+func printRatios(med []row, base string) {
+	byKey := map[[2]int]row{}
+	for _, r := range med {
+		if r.Analyzer == base {
+			byKey[[2]int{r.Size, r.Concurrency}] = r
 		}
 	}
+	fmt.Printf("\nratios %s / other (below 1: %s is better; throughput is other / %s):\n", base, base, base)
+	fmt.Printf("%-10s %8s %5s %9s %9s %9s %10s %9s %9s  %s\n", "other", "size", "conc", "startup", "p50", "p99", "analyze/s", "stack", "RSS", "diagnostics")
+	for _, r := range med {
+		b, ok := byKey[[2]int{r.Size, r.Concurrency}]
+		if r.Analyzer == base || !ok {
+			continue
+		}
+		agree := "agree"
+		if d := diff(b.Diagnostics, r.Diagnostics); d != "" {
+			agree = "differ: " + d
+		}
+		fmt.Printf("%-10s %8d %5d %9.2f %9.2f %9.2f %10.2f %9.2f %9.2f  %s\n", r.Analyzer, r.Size, r.Concurrency,
+			b.StartupMS/r.StartupMS, b.P50US/r.P50US, b.P99US/r.P99US, r.PerSecond/b.PerSecond, b.StackMS/r.StackMS, b.PeakRSSMiB/r.PeakRSSMiB, agree)
+	}
+}
+
+// diff names the policies whose diagnostic counts differ.
+func diff(a, b map[string]int) string {
+	var out []string
+	for k := range a {
+		if a[k] != b[k] {
+			out = append(out, fmt.Sprintf("%s %d vs %d", k, a[k], b[k]))
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, fmt.Sprintf("%s 0 vs %d", k, b[k]))
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+// printDiagnostics lists the first analyzer's diagnostics per policy at
+// the largest size (the ratios table says where the others differ).
+func printDiagnostics(med []row) {
+	var r row
+	for _, m := range med {
+		if m.Analyzer == med[0].Analyzer && m.Size >= r.Size {
+			r = m
+		}
+	}
+	names := make([]string, 0, len(r.Diagnostics))
+	for k := range r.Diagnostics {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	fmt.Printf("\ndiagnostics per policy (%s, size %d):\n", r.Analyzer, r.Size)
+	for _, k := range names {
+		fmt.Printf("  %6d  %s\n", r.Diagnostics[k], k)
+	}
+}
+
+func total(d map[string]int) int {
+	t := 0
+	for _, v := range d {
+		t += v
+	}
+	return t
 }
 
 func ints(s string) []int {
