@@ -128,6 +128,11 @@ func TestPublishAndRemove(t *testing.T) {
 	if code, _, e := run("groups", "edit", "default", "--add-pack", "acme-rules@0.1.0", "--home", dir); code != ExitOK {
 		t.Fatal(e)
 	}
+	for _, bad := range []string{"..@0.1.0", "acme-rules@..", "acme-rules@../../x", "a/b@0.1.0"} {
+		if code, _, e := run("packs", "remove", bad, "--home", dir); code != ExitInput || !strings.Contains(e, "want NAME@") {
+			t.Errorf("packs remove %s: exit %d, %s", bad, code, e)
+		}
+	}
 	if code, _, e := run("packs", "remove", "acme-rules@0.1.0", "--home", dir); code != ExitInput || !strings.Contains(e, `group "default" uses acme-rules@0.1.0`) {
 		t.Errorf("remove while used: %d %s", code, e)
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
@@ -126,6 +127,9 @@ func packsPublishRun(ctx context.Context, ios *IOStreams, homeDir, src string) e
 			return &InputError{Err: fmt.Errorf("pack %s does not pass its tests (warden test %s): not published", p, src)}
 		}
 	}
+	if !pathSafe(p.Name) || !pathSafe(p.Version) {
+		return &InputError{Err: fmt.Errorf("pack %q version %q cannot name a folder of the home", p.Name, p.Version)}
+	}
 	if slices.Contains(builtin.Names(), p.Name) {
 		return &InputError{Err: fmt.Errorf("%q is the name of a built-in pack: pick another", p.Name)}
 	}
@@ -172,6 +176,12 @@ func packsPublishRun(ctx context.Context, ios *IOStreams, homeDir, src string) e
 	}
 	fmt.Fprintf(ios.Out, "published %s@%s to %s (%d policies, %d test cases)\n", p.Name, p.Version, dest, len(p.Policies), len(results))
 	return nil
+}
+
+// pathSafe reports whether s can be one folder name under packs/: a
+// pack name or version, never "..", "." or a path.
+func pathSafe(s string) bool {
+	return strings.Trim(s, ".") != "" && !strings.ContainsAny(s, `/\`) && s == filepath.Base(s)
 }
 
 // packFiles reads pack.yaml and tests/ of a pack directory.
@@ -222,8 +232,11 @@ func newCmdPacksRemove(ios *IOStreams) *cobra.Command {
 		Args:    exactArgs(1, "packs remove needs NAME@VERSION"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			name, version, ok := strings.Cut(args[0], "@")
-			if !ok || name == "" || version == "" {
+			if !ok || !spec.NameRE.MatchString(name) || !pathSafe(name) || !pathSafe(version) {
 				return &FlagError{Err: fmt.Errorf("packs remove %q: want NAME@VERSION", args[0])}
+			}
+			if _, err := semver.StrictNewVersion(version); err != nil {
+				return &FlagError{Err: fmt.Errorf("packs remove %q: %q is not a version (want NAME@MAJOR.MINOR.PATCH)", args[0], version)}
 			}
 			dir, err := homeDir(dirFlag)
 			if err != nil {
