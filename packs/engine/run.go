@@ -18,6 +18,33 @@ type PolicyConfig struct {
 	Pos spec.Pos
 }
 
+// ParsePolicyConfig reads one policy's entry in the --policy-pack-config
+// forms: a level string, or an object whose enforcementLevel (if any) is
+// the level and whose other keys are the properties. v is a decoded,
+// normalized value; the error says what is wrong with its shape, without
+// echoing values (config may hold secrets). The level is not checked here:
+// callers report an unknown level where they can position it best.
+func ParsePolicyConfig(v any) (PolicyConfig, error) {
+	var pc PolicyConfig
+	switch v := v.(type) {
+	case string:
+		pc.Level = spec.Level(v)
+	case map[string]any:
+		if l, ok := v["enforcementLevel"]; ok {
+			s, ok := l.(string)
+			if !ok {
+				return pc, fmt.Errorf("enforcementLevel must be a string")
+			}
+			pc.Level = spec.Level(s)
+			delete(v, "enforcementLevel")
+		}
+		pc.Properties = v
+	default:
+		return pc, fmt.Errorf("want a level or a mapping")
+	}
+	return pc, nil
+}
+
 // Run is a pack bound to a stack and a config: everything one analyzer run
 // evaluates against. It is immutable and safe for concurrent use; a new
 // config means a new Run (building one is cheap).

@@ -346,26 +346,17 @@ func (d *decoder) config(n *yaml.Node) map[string]engine.PolicyConfig {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		pc := engine.PolicyConfig{Pos: d.pos(k)}
 		var val any
 		if err := v.Decode(&val); err != nil {
 			d.errorf(v, "%v", err)
 			continue
 		}
-		switch val := spec.Normalize(val).(type) {
-		case string:
-			pc.Level = spec.Level(val)
-		case map[string]any:
-			if l, ok := val["enforcementLevel"]; ok {
-				s, _ := l.(string)
-				pc.Level = spec.Level(s)
-				delete(val, "enforcementLevel")
-			}
-			pc.Properties = val
-		default:
-			d.errorf(v, "config for %s: want a level or a mapping", k.Value)
+		pc, err := engine.ParsePolicyConfig(spec.Normalize(val))
+		if err != nil {
+			d.errorf(v, "config for %s: %v", k.Value, err)
 			continue
 		}
+		pc.Pos = d.pos(k)
 		if pc.Level != "" && !pc.Level.Valid() {
 			d.errorf(v, "enforcement level %q must be one of advisory, mandatory, remediate, disabled", pc.Level)
 		}

@@ -207,19 +207,12 @@ func (d *decoder) stack(n *yaml.Node, s engine.Stack) engine.Stack {
 func (d *decoder) config(n *yaml.Node) map[string]engine.PolicyConfig {
 	out := map[string]engine.PolicyConfig{}
 	d.fields(n, func(name string, k, v *yaml.Node) {
-		pc := engine.PolicyConfig{Pos: d.pos(k)}
-		switch val := d.value(v).(type) {
-		case string:
-			pc.Level = spec.Level(val)
-		case map[string]any:
-			if l, ok := val["enforcementLevel"].(string); ok {
-				pc.Level = spec.Level(l)
-				delete(val, "enforcementLevel")
-			}
-			pc.Properties = val
-		default:
-			d.errorf(v, "config for %s: want a level or a mapping", name)
+		pc, err := engine.ParsePolicyConfig(d.value(v))
+		if err != nil {
+			d.errorf(v, "config for %s: %v", name, err)
+			return
 		}
+		pc.Pos = d.pos(k)
 		out[name] = pc
 	})
 	return out
