@@ -121,6 +121,38 @@ type session struct {
 	names     []string // exposed names, sorted
 	// unselected lists catalog policies no group applies to this stack.
 	unselected []string
+	// notApplicable memoizes, per resource type, the not-applicable
+	// entries that do not depend on the resource: the policies of other
+	// types and the unselected ones. Built once per type rather than for
+	// every resource (over a hundred messages each with the whole catalog
+	// loaded). Shared messages are only read: responses copy the slice.
+	notApplicable sync.Map // type token -> []*pulumirpc.PolicyNotApplicable
+}
+
+// notApplicableFor is the resource-independent not-applicable list of a
+// resource type in this session.
+func (s *Server) notApplicableFor(sess *session, typ string) []*pulumirpc.PolicyNotApplicable {
+	if v, ok := sess.notApplicable.Load(typ); ok {
+		return v.([]*pulumirpc.PolicyNotApplicable)
+	}
+	var out []*pulumirpc.PolicyNotApplicable
+	for _, pr := range sess.packs {
+		for _, pol := range pr.res.Pack.SkippedFor(typ) {
+			if pr.run.Level(pol) == spec.Disabled {
+				continue
+			}
+			out = append(out, &pulumirpc.PolicyNotApplicable{
+				PolicyName: s.nameOf(pol), Reason: "resource type " + typ + " is not one the policy checks",
+			})
+		}
+	}
+	for _, name := range sess.unselected {
+		out = append(out, &pulumirpc.PolicyNotApplicable{
+			PolicyName: name, Reason: "no policy group of the home applies it to stack " + sess.stack.Name,
+		})
+	}
+	v, _ := sess.notApplicable.LoadOrStore(typ, out)
+	return v.([]*pulumirpc.PolicyNotApplicable)
 }
 
 type packRun struct {
@@ -488,20 +520,8 @@ func (s *Server) Analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*p
 		for _, r := range pr.run.Evaluate(ctx, res) {
 			s.report(resp, &r, req.GetUrn(), typeOf)
 		}
-		for _, pol := range pr.res.Pack.SkippedFor(res.Type) {
-			if pr.run.Level(pol) == spec.Disabled {
-				continue
-			}
-			resp.NotApplicable = append(resp.NotApplicable, &pulumirpc.PolicyNotApplicable{
-				PolicyName: s.nameOf(pol), Reason: "resource type " + res.Type + " is not one the policy checks",
-			})
-		}
 	}
-	for _, name := range sess.unselected {
-		resp.NotApplicable = append(resp.NotApplicable, &pulumirpc.PolicyNotApplicable{
-			PolicyName: name, Reason: "no policy group of the home applies it to stack " + sess.stack.Name,
-		})
-	}
+	resp.NotApplicable = append(resp.NotApplicable, s.notApplicableFor(sess, res.Type)...)
 	if err := s.interrupted(ctx); err != nil {
 		return nil, err
 	}

@@ -365,3 +365,38 @@ func TestLargeStack(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNotApplicablePerType: the not-applicable entries are memoized per
+// resource type within a session; each type gets its own, and a repeat
+// of a type gets the same ones again.
+func TestNotApplicablePerType(t *testing.T) {
+	t.Parallel()
+	c := newTestClient(t, testServer(t))
+	first := replay(t, c, true, nil)
+	bucket := &pulumirpc.AnalyzeRequest{
+		Urn:  "urn:pulumi:prod::web::aws:s3/bucket:Bucket::site",
+		Type: "aws:s3/bucket:Bucket", Name: "site",
+		Properties: props(t, resource.NewPropertyMapFromMap(map[string]any{"acl": "private"})),
+	}
+	resp, err := c.Analyze(t.Context(), bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	na := map[string]string{}
+	for _, n := range resp.GetNotApplicable() {
+		na[n.GetPolicyName()] = n.GetReason()
+	}
+	if r := na["ec2-sg-no-public-ssh"]; !strings.Contains(r, "aws:s3/bucket:Bucket") {
+		t.Errorf("bucket: not_applicable[ec2-sg-no-public-ssh] = %q", r)
+	}
+	if _, ok := na["s3-bucket-no-public-acl"]; ok {
+		t.Errorf("bucket: s3-bucket-no-public-acl reported not applicable to a bucket")
+	}
+	again, err := c.Analyze(t.Context(), sgRequest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(first.GetNotApplicable(), again.GetNotApplicable(), protocmp.Transform()); d != "" {
+		t.Errorf("security group analyzed twice: not_applicable differ (-first +again):\n%s", d)
+	}
+}
