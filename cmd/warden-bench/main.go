@@ -26,13 +26,15 @@ import (
 )
 
 type row struct {
-	Analyzer    string         `json:"analyzer"`
-	Size        int            `json:"size"`
-	Concurrency int            `json:"concurrency"`
-	StartupMS   float64        `json:"startupMs"`
-	P50US       float64        `json:"analyzeP50Us"`
-	P99US       float64        `json:"analyzeP99Us"`
-	PerSecond   float64        `json:"analyzePerSecond"`
+	Analyzer    string  `json:"analyzer"`
+	Size        int     `json:"size"`
+	Concurrency int     `json:"concurrency"`
+	StartupMS   float64 `json:"startupMs"`
+	P50US       float64 `json:"analyzeP50Us"`
+	P99US       float64 `json:"analyzeP99Us"`
+	PerSecond   float64 `json:"analyzePerSecond"`
+	// CPUUS is the plugin's own CPU time per Analyze call.
+	CPUUS       float64        `json:"analyzeCpuUs"`
 	StackMS     float64        `json:"analyzeStackMs"`
 	PeakRSSMiB  float64        `json:"peakRssMiB"`
 	Diagnostics map[string]int `json:"diagnostics"`
@@ -107,10 +109,10 @@ func main() {
 		return
 	}
 	med := medians(rows)
-	fmt.Printf("%-10s %8s %5s %10s %10s %10s %12s %12s %10s %8s\n", "analyzer", "size", "conc", "startup", "p50", "p99", "analyze/s", "stack", "peak RSS", "diags")
+	fmt.Printf("%-10s %8s %5s %10s %10s %10s %12s %10s %12s %10s %8s\n", "analyzer", "size", "conc", "startup", "p50", "p99", "analyze/s", "cpu/call", "stack", "peak RSS", "diags")
 	for _, r := range med {
-		fmt.Printf("%-10s %8d %5d %8.1fms %8.0fµs %8.0fµs %12.0f %10.1fms %8.1fMiB %8d\n",
-			r.Analyzer, r.Size, r.Concurrency, r.StartupMS, r.P50US, r.P99US, r.PerSecond, r.StackMS, r.PeakRSSMiB, total(r.Diagnostics))
+		fmt.Printf("%-10s %8d %5d %8.1fms %8.0fµs %8.0fµs %12.0f %8.0fµs %10.1fms %8.1fMiB %8d\n",
+			r.Analyzer, r.Size, r.Concurrency, r.StartupMS, r.P50US, r.P99US, r.PerSecond, r.CPUUS, r.StackMS, r.PeakRSSMiB, total(r.Diagnostics))
 	}
 	if len(plugins) > 1 {
 		printRatios(med, plugins[0].name)
@@ -122,8 +124,10 @@ func measure(ctx context.Context, a analyzer, dir string, n, c int, reqs []*pulu
 	p, err := bench.Start(ctx, a.path, append(a.args, flag.Args()...), dir)
 	check(err)
 	defer p.Close()
+	cpu := p.CPU()
 	res, err := p.Analyze(ctx, reqs, c)
 	check(err)
+	cpu = p.CPU() - cpu
 	stackTime, stackDiags, err := p.AnalyzeStack(ctx, stackReq)
 	check(err)
 	for k, v := range stackDiags {
@@ -131,7 +135,7 @@ func measure(ctx context.Context, a analyzer, dir string, n, c int, reqs []*pulu
 	}
 	return row{
 		Analyzer: a.name, Size: n, Concurrency: c, StartupMS: ms(p.Startup), P50US: us(res.P50), P99US: us(res.P99),
-		PerSecond: res.PerSecond(), StackMS: ms(stackTime), PeakRSSMiB: float64(p.PeakRSS()) / (1 << 20),
+		PerSecond: res.PerSecond(), CPUUS: us(cpu) / float64(len(reqs)), StackMS: ms(stackTime), PeakRSSMiB: float64(p.PeakRSS()) / (1 << 20),
 		Diagnostics: res.Diagnostics, Policies: p.Policies,
 	}
 }
@@ -168,6 +172,7 @@ func medians(rows []row) []row {
 			Analyzer: k.a, Size: k.n, Concurrency: k.c,
 			StartupMS: m(func(r row) float64 { return r.StartupMS }), P50US: m(func(r row) float64 { return r.P50US }),
 			P99US: m(func(r row) float64 { return r.P99US }), PerSecond: m(func(r row) float64 { return r.PerSecond }),
+			CPUUS:   m(func(r row) float64 { return r.CPUUS }),
 			StackMS: m(func(r row) float64 { return r.StackMS }), PeakRSSMiB: m(func(r row) float64 { return r.PeakRSSMiB }),
 			Diagnostics: g[0].Diagnostics, Policies: g[0].Policies,
 		})
@@ -185,7 +190,7 @@ func printRatios(med []row, base string) {
 		}
 	}
 	fmt.Printf("\nratios %s / other (below 1: %s is better; throughput is other / %s):\n", base, base, base)
-	fmt.Printf("%-10s %8s %5s %9s %9s %9s %10s %9s %9s  %s\n", "other", "size", "conc", "startup", "p50", "p99", "analyze/s", "stack", "RSS", "diagnostics")
+	fmt.Printf("%-10s %8s %5s %9s %9s %9s %10s %9s %9s %9s  %s\n", "other", "size", "conc", "startup", "p50", "p99", "analyze/s", "cpu/call", "stack", "RSS", "diagnostics")
 	for _, r := range med {
 		b, ok := byKey[[2]int{r.Size, r.Concurrency}]
 		if r.Analyzer == base || !ok {
@@ -195,8 +200,8 @@ func printRatios(med []row, base string) {
 		if d := diff(b.Policies, b.Diagnostics, r.Diagnostics); d != "" {
 			agree = "differ: " + d
 		}
-		fmt.Printf("%-10s %8d %5d %9.2f %9.2f %9.2f %10.2f %9.2f %9.2f  %s\n", r.Analyzer, r.Size, r.Concurrency,
-			b.StartupMS/r.StartupMS, b.P50US/r.P50US, b.P99US/r.P99US, r.PerSecond/b.PerSecond, b.StackMS/r.StackMS, b.PeakRSSMiB/r.PeakRSSMiB, agree)
+		fmt.Printf("%-10s %8d %5d %9.2f %9.2f %9.2f %10.2f %9.2f %9.2f %9.2f  %s\n", r.Analyzer, r.Size, r.Concurrency,
+			b.StartupMS/r.StartupMS, b.P50US/r.P50US, b.P99US/r.P99US, r.PerSecond/b.PerSecond, b.CPUUS/r.CPUUS, b.StackMS/r.StackMS, b.PeakRSSMiB/r.PeakRSSMiB, agree)
 	}
 }
 
