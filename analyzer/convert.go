@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -19,33 +20,98 @@ import (
 )
 
 // Properties travel as structpb values with Pulumi's sentinels for secrets
-// and unknowns; propertyrpc decodes them into the SDK's property values.
-// (It is the light package: the older resource/plugin marshalling pulls in
-// the SDK's workspace and its start-up cost.)
+// and unknowns. The common shapes (plain values, the unknown string, the
+// secret wrapper) are decoded here, straight into engine values: Analyze
+// sits on the path of every resource, and going through the SDK's property
+// values first doubled the allocation per call. Every other signed struct
+// (output values, resource references, assets, archives, byte strings) is
+// decoded by the SDK's propertyrpc, so its rules stay the engine's. (It is
+// the light package: the older resource/plugin marshalling pulls in the
+// SDK's workspace and its start-up cost.)
 
 // propsFromProto decodes wire properties into engine values.
 func propsFromProto(s *structpb.Struct) (map[string]any, error) {
-	if s == nil {
-		return map[string]any{}, nil
-	}
-	pm, err := propertyrpc.Unmarshal(s)
-	if err != nil {
-		return nil, fmt.Errorf("decoding properties: %w", err)
-	}
-	return fromPropertyMap(pm), nil
-}
-
-func fromPropertyMap(pm property.Map) map[string]any {
-	out := make(map[string]any, pm.Len())
-	for k, v := range pm.All {
+	out := make(map[string]any, len(s.GetFields()))
+	for k, v := range s.GetFields() {
 		if strings.HasPrefix(k, "__") {
 			continue // internal keys (__defaults, __meta) are not properties
 		}
-		out[k] = fromPropertyValue(v)
+		ev, err := fromProtoValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("decoding properties: %s: %w", k, err)
+		}
+		out[k] = ev
 	}
-	return out
+	return out, nil
 }
 
+func fromProtoValue(v *structpb.Value) (any, error) {
+	switch k := v.GetKind().(type) {
+	case nil, *structpb.Value_NullValue:
+		return nil, nil
+	case *structpb.Value_BoolValue:
+		return k.BoolValue, nil
+	case *structpb.Value_NumberValue:
+		return k.NumberValue, nil
+	case *structpb.Value_StringValue:
+		if sig.IsUnknown(k.StringValue) {
+			return engine.Unknown{}, nil
+		}
+		return k.StringValue, nil
+	case *structpb.Value_ListValue:
+		vals := k.ListValue.GetValues()
+		arr := make([]any, len(vals))
+		for i, e := range vals {
+			ev, err := fromProtoValue(e)
+			if err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
+			arr[i] = ev
+		}
+		return arr, nil
+	case *structpb.Value_StructValue:
+		return fromProtoStruct(k.StructValue)
+	default:
+		return nil, fmt.Errorf("unknown value kind %T", k)
+	}
+}
+
+func fromProtoStruct(s *structpb.Struct) (any, error) {
+	fields := s.GetFields()
+	signature, signed := fields[sig.Key]
+	if !signed {
+		m := make(map[string]any, len(fields))
+		for k, e := range fields {
+			ev, err := fromProtoValue(e)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			m[k] = ev
+		}
+		return m, nil
+	}
+	if signature.GetStringValue() == sig.Secret {
+		value, ok := fields["value"]
+		if !ok {
+			return nil, fmt.Errorf("malformed secret: missing value")
+		}
+		inner, err := fromProtoValue(value)
+		if err != nil {
+			return nil, err
+		}
+		if _, already := inner.(engine.Secret); already {
+			return inner, nil
+		}
+		return engine.Secret{Value: inner}, nil
+	}
+	pm, err := propertyrpc.Unmarshal(&structpb.Struct{Fields: map[string]*structpb.Value{"v": structpb.NewStructValue(s)}})
+	if err != nil {
+		return nil, err
+	}
+	return fromPropertyValue(pm.Get("v")), nil
+}
+
+// fromPropertyValue converts the SDK's decoding of a signed struct.
 func fromPropertyValue(v property.Value) any {
 	var out any
 	switch {

@@ -11,6 +11,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
+	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
 	"github.com/warden-policy/warden/packs/engine"
@@ -147,5 +150,55 @@ func TestRunStdout(t *testing.T) {
 	}
 	if stderr.Len() > 0 {
 		t.Errorf("logs at the default level: %s", stderr.String())
+	}
+}
+
+// TestPropsFromProtoMatchesSDK decodes every shape the engine sends both
+// ways, with the fast path and through the SDK's propertyrpc, and wants
+// the same engine values.
+func TestPropsFromProtoMatchesSDK(t *testing.T) {
+	t.Parallel()
+	text, err := resource.NewTextAsset("hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := resource.PropertyMap{
+		"nested": resource.NewObjectProperty(resource.PropertyMap{
+			"deep":  resource.NewArrayProperty([]resource.PropertyValue{resource.NewObjectProperty(resource.PropertyMap{"x": resource.NewNumberProperty(1)})}),
+			"empty": resource.NewObjectProperty(resource.PropertyMap{}),
+		}),
+		"secretList":    resource.MakeSecret(resource.NewArrayProperty([]resource.PropertyValue{resource.NewStringProperty("a")})),
+		"secretUnknown": resource.MakeSecret(resource.MakeComputed(resource.NewStringProperty(""))),
+		"knownOutput":   resource.NewOutputProperty(resource.Output{Element: resource.NewStringProperty("v"), Known: true}),
+		"secretOutput":  resource.NewOutputProperty(resource.Output{Element: resource.NewNumberProperty(3), Known: true, Secret: true}),
+		"ref":           resource.MakeCustomResourceReference("urn:pulumi:s::p::aws:s3/bucket:Bucket::b", "b-123", ""),
+		"asset":         resource.NewAssetProperty(text),
+		"__defaults":    resource.NewArrayProperty(nil),
+	}
+	s, err := plugin.MarshalProperties(in, plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true, KeepResources: true, KeepOutputValues: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"knownOutput", "ref", "asset"} {
+		if _, signed := s.GetFields()[k].GetStructValue().GetFields()[sig.Key]; !signed {
+			t.Fatalf("%s is not sent as a signed struct: the test does not reach the SDK path", k)
+		}
+	}
+	got, err := propsFromProto(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, err := propertyrpc.Unmarshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{}
+	for k, v := range pm.All {
+		if !strings.HasPrefix(k, "__") {
+			want[k] = fromPropertyValue(v)
+		}
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("fast path differs from the SDK (-sdk +fast):\n%s", d)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -540,17 +541,24 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 	if err != nil {
 		return nil, err
 	}
+	resp := &pulumirpc.AnalyzeResponse{}
+	if !slices.ContainsFunc(sess.packs, func(pr *packRun) bool { return pr.run.Pack.HasStackPolicies() }) {
+		return resp, nil // only resource policies: nothing to decode
+	}
 	resources := make([]*engine.Resource, 0, len(req.GetResources()))
 	types := make(map[string]string, len(req.GetResources()))
-	for _, r := range req.GetResources() {
+	for i, r := range req.GetResources() {
 		res, err := resourceFromStack(r)
 		if err != nil {
 			return nil, status.Error(codes.InvalidArgument, err.Error())
 		}
 		resources = append(resources, res)
 		types[res.URN] = res.Type
+		// The decoded copy is all that is needed from here on; letting
+		// the wire form go as we convert keeps the peak to about one copy
+		// of the stack instead of two.
+		req.Resources[i] = nil
 	}
-	resp := &pulumirpc.AnalyzeResponse{}
 	typeOf := func(urn string) string { return types[urn] }
 	for _, pr := range sess.packs {
 		for _, r := range pr.run.EvaluateStack(ctx, resources) {

@@ -205,6 +205,10 @@ func compileAll(sp *spec.Pack, errs spec.ErrorList) (*Pack, error) {
 // Policy returns the named policy, or nil.
 func (p *Pack) Policy(name string) *Policy { return p.byName[name] }
 
+// HasStackPolicies says whether the pack has any stack policy: without
+// one, EvaluateStack has nothing to do and its input need not be built.
+func (p *Pack) HasStackPolicies() bool { return len(p.stackPolicies) > 0 }
+
 // String is "name@version".
 func (p *Pack) String() string { return p.Name + "@" + p.Version }
 
