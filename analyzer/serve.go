@@ -19,9 +19,11 @@ import (
 const MaxMessageSize = 400 << 20
 
 // ServerOptions are the gRPC options of the plugin's server: message limits
-// as Pulumi's, and a recovery interceptor.
+// as Pulumi's, a recovery interceptor, and the codec that keeps
+// AnalyzeStack requests in wire form (see stackWire).
 func ServerOptions(log hclog.Logger) []grpc.ServerOption {
 	return []grpc.ServerOption{
+		grpc.ForceServerCodecV2(newStackCodec()),
 		grpc.MaxRecvMsgSize(MaxMessageSize),
 		grpc.MaxSendMsgSize(MaxMessageSize),
 		// A fixed pool of stream workers instead of a goroutine per RPC:
@@ -41,7 +43,7 @@ func ServerOptions(log hclog.Logger) []grpc.ServerOption {
 // done, then stops gracefully.
 func Serve(ctx context.Context, lis net.Listener, srv pulumirpc.AnalyzerServer, portOut io.Writer, log hclog.Logger) error {
 	gs := grpc.NewServer(ServerOptions(log)...)
-	pulumirpc.RegisterAnalyzerServer(gs, srv)
+	register(gs, srv)
 	healthpb.RegisterHealthServer(gs, health.NewServer())
 	port := lis.Addr().(*net.TCPAddr).Port
 	if _, err := fmt.Fprintf(portOut, "%d\n", port); err != nil {

@@ -531,12 +531,26 @@ func (s *Server) Analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*p
 
 // AnalyzeStack runs the stack policies over every resource's outputs.
 func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRequest) (*pulumirpc.AnalyzeResponse, error) {
-	ctx, cancel := s.stoppable(ctx)
-	defer cancel()
 	var first string
 	if len(req.GetResources()) > 0 {
 		first = req.GetResources()[0].GetUrn()
 	}
+	return s.analyzeStack(ctx, first, func(f func(*pulumirpc.AnalyzerResource) error) error {
+		for _, r := range req.GetResources() {
+			if err := f(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// analyzeStack runs the stack policies over the resources each yields
+// (first is the first one's URN, which may name the stack); served over
+// gRPC, each decodes them from the wire one at a time (see stackWire).
+func (s *Server) analyzeStack(ctx context.Context, first string, each func(func(*pulumirpc.AnalyzerResource) error) error) (*pulumirpc.AnalyzeResponse, error) {
+	ctx, cancel := s.stoppable(ctx)
+	defer cancel()
 	sess, err := s.current(first)
 	if err != nil {
 		return nil, err
@@ -545,19 +559,19 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 	if !slices.ContainsFunc(sess.packs, func(pr *packRun) bool { return pr.run.Pack.HasStackPolicies() }) {
 		return resp, nil // only resource policies: nothing to decode
 	}
-	resources := make([]*engine.Resource, 0, len(req.GetResources()))
-	types := make(map[string]string, len(req.GetResources()))
-	for i, r := range req.GetResources() {
+	var resources []*engine.Resource
+	types := map[string]string{}
+	err = each(func(r *pulumirpc.AnalyzerResource) error {
 		res, err := resourceFromStack(r)
 		if err != nil {
-			return nil, status.Error(codes.InvalidArgument, err.Error())
+			return err
 		}
 		resources = append(resources, res)
 		types[res.URN] = res.Type
-		// The decoded copy is all that is needed from here on; letting
-		// the wire form go as we convert keeps the peak to about one copy
-		// of the stack instead of two.
-		req.Resources[i] = nil
+		return nil
+	})
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	typeOf := func(urn string) string { return types[urn] }
 	for _, pr := range sess.packs {

@@ -33,7 +33,7 @@ func newTestClient(t *testing.T, srv pulumirpc.AnalyzerServer) pulumirpc.Analyze
 	t.Helper()
 	lis := bufconn.Listen(1 << 20)
 	gs := grpc.NewServer(ServerOptions(testLogger(t))...)
-	pulumirpc.RegisterAnalyzerServer(gs, srv)
+	register(gs, srv)
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
 	conn, err := grpc.NewClient("passthrough:///bufnet",
