@@ -2,7 +2,10 @@ package analyzer
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"io"
+	"slices"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
@@ -22,35 +25,76 @@ import (
 // as bytes (stackWire) and decodes one resource at a time as it converts
 // it, or not at all when no pack of the session has a stack policy.
 
-// stackWire is an AnalyzeStackRequest still in its wire form.
-type stackWire struct{ data []byte }
+// stackWire is an AnalyzeStackRequest still in its wire form: the gRPC
+// receive buffers themselves, not a copy, each freed as soon as it is read.
+type stackWire struct {
+	data     mem.BufferSlice // one reference, ours until release
+	released bool
+}
 
-// each decodes the request's resources in order, calling f with each; f
-// may keep nothing of r but what it converts.
+func (w *stackWire) release() {
+	if !w.released {
+		w.released = true
+		w.data.Free()
+	}
+}
+
+// first is the URN of the first resource, "" when there is none.
+func (w *stackWire) first() (string, error) {
+	var urn string
+	err := w.read(false, func(r *pulumirpc.AnalyzerResource) error {
+		urn = r.GetUrn()
+		return errStop
+	})
+	if err == errStop {
+		err = nil
+	}
+	return urn, err
+}
+
+// each decodes the request's resources in order, calling f with each and
+// releasing the wire form as it goes; f may keep nothing of r but what it
+// converts. It can be called once.
 func (w *stackWire) each(f func(r *pulumirpc.AnalyzerResource) error) error {
-	b := w.data
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return fmt.Errorf("malformed AnalyzeStack request: %w", protowire.ParseError(n))
+	return w.read(true, f)
+}
+
+func (w *stackWire) read(consume bool, f func(r *pulumirpc.AnalyzerResource) error) error {
+	if w.released {
+		return fmt.Errorf("the AnalyzeStack request was already read")
+	}
+	rd := w.data.Reader() // takes its own references, frees them as it reads
+	defer rd.Close()
+	if consume {
+		w.release()
+	}
+	var buf []byte
+	for rd.Remaining() > 0 {
+		tag, err := binary.ReadUvarint(rd)
+		if err != nil {
+			return malformed(err)
 		}
-		b = b[n:]
+		num, typ := protowire.DecodeTag(tag)
 		if num != 1 || typ != protowire.BytesType { // 1 is resources; skip what a newer engine adds
-			n = protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return fmt.Errorf("malformed AnalyzeStack request: %w", protowire.ParseError(n))
+			if err := skipField(rd, typ); err != nil {
+				return malformed(err)
 			}
-			b = b[n:]
 			continue
 		}
-		v, n := protowire.ConsumeBytes(b)
-		if n < 0 {
-			return fmt.Errorf("malformed AnalyzeStack request: %w", protowire.ParseError(n))
+		n, err := binary.ReadUvarint(rd)
+		if err != nil {
+			return malformed(err)
 		}
-		b = b[n:]
+		if n > uint64(rd.Remaining()) {
+			return malformed(io.ErrUnexpectedEOF)
+		}
+		buf = slices.Grow(buf[:0], int(n))[:n]
+		if _, err := io.ReadFull(rd, buf); err != nil {
+			return malformed(err)
+		}
 		r := new(pulumirpc.AnalyzerResource)
-		if err := proto.Unmarshal(v, r); err != nil {
-			return fmt.Errorf("malformed AnalyzeStack request: %w", err)
+		if err := proto.Unmarshal(buf, r); err != nil { // strings are copied out of buf
+			return malformed(err)
 		}
 		if err := f(r); err != nil {
 			return err
@@ -59,13 +103,41 @@ func (w *stackWire) each(f func(r *pulumirpc.AnalyzerResource) error) error {
 	return nil
 }
 
+func skipField(rd *mem.Reader, typ protowire.Type) error {
+	var n uint64
+	switch typ {
+	case protowire.VarintType:
+		_, err := binary.ReadUvarint(rd)
+		return err
+	case protowire.Fixed32Type:
+		n = 4
+	case protowire.Fixed64Type:
+		n = 8
+	case protowire.BytesType:
+		var err error
+		if n, err = binary.ReadUvarint(rd); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unexpected wire type %d", typ)
+	}
+	if n > uint64(rd.Remaining()) {
+		return io.ErrUnexpectedEOF
+	}
+	_, err := io.CopyN(io.Discard, rd, int64(n))
+	return err
+}
+
+func malformed(err error) error { return fmt.Errorf("malformed AnalyzeStack request: %w", err) }
+
 // stackCodec is the server's codec: protobuf, except that an AnalyzeStack
 // request is kept as bytes.
 type stackCodec struct{ encoding.CodecV2 }
 
 func (c stackCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	if w, ok := v.(*stackWire); ok {
-		w.data = data.Materialize()
+		data.Ref() // gRPC frees data when Unmarshal returns; the handler releases this one
+		w.data = data
 		return nil
 	}
 	return c.CodecV2.Unmarshal(data, v)
@@ -90,13 +162,14 @@ func analyzeStackHandler(srv any, ctx context.Context, dec func(any) error, inte
 	if err := dec(in); err != nil {
 		return nil, err
 	}
+	defer in.release()
 	h := func(ctx context.Context, req any) (any, error) {
 		w := req.(*stackWire)
 		if s, ok := srv.(*Server); ok {
 			return s.analyzeStackWire(ctx, w)
 		}
 		full := new(pulumirpc.AnalyzeStackRequest) // another implementation: decode as usual
-		if err := proto.Unmarshal(w.data, full); err != nil {
+		if err := proto.Unmarshal(w.data.Materialize(), full); err != nil {
 			return nil, status.Error(codes.InvalidArgument, err.Error())
 		}
 		return srv.(pulumirpc.AnalyzerServer).AnalyzeStack(ctx, full)
@@ -108,13 +181,9 @@ func analyzeStackHandler(srv any, ctx context.Context, dec func(any) error, inte
 }
 
 func (s *Server) analyzeStackWire(ctx context.Context, w *stackWire) (*pulumirpc.AnalyzeResponse, error) {
-	var first string
-	errFirst := w.each(func(r *pulumirpc.AnalyzerResource) error {
-		first = r.GetUrn()
-		return errStop
-	})
-	if errFirst != nil && errFirst != errStop {
-		return nil, status.Error(codes.InvalidArgument, errFirst.Error())
+	first, err := w.first()
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	return s.analyzeStack(ctx, first, w.each)
 }
