@@ -20,8 +20,6 @@ import (
 	"strings"
 	"time"
 
-	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
-
 	"github.com/warden-policy/warden/internal/bench"
 )
 
@@ -88,9 +86,13 @@ func main() {
 	var rows []row
 	for _, n := range ints(*sizes) {
 		corpus := bench.Corpus("bench", "load", n)
-		reqs, err := bench.AnalyzeRequests(corpus)
+		msgs, err := bench.AnalyzeRequests(corpus)
 		check(err)
-		stackReq, err := bench.StackRequest(corpus)
+		reqs, err := bench.Encode(msgs)
+		check(err)
+		stackMsg, err := bench.StackRequest(corpus)
+		check(err)
+		stackReq, err := bench.EncodeStack(stackMsg)
 		check(err)
 		for _, c := range ints(*conc) {
 			// Interleaved: run r of every analyzer before run r+1 of any, so
@@ -120,7 +122,7 @@ func main() {
 	printDiagnostics(med)
 }
 
-func measure(ctx context.Context, a analyzer, dir string, n, c int, reqs []*pulumirpc.AnalyzeRequest, stackReq *pulumirpc.AnalyzeStackRequest) row {
+func measure(ctx context.Context, a analyzer, dir string, n, c int, reqs []bench.Encoded, stackReq bench.Encoded) row {
 	p, err := bench.Start(ctx, a.path, append(a.args, flag.Args()...), dir)
 	check(err)
 	defer p.Close()

@@ -21,7 +21,11 @@ func TestDriver(t *testing.T) {
 	}
 	defer p.Close()
 	corpus := Corpus("bench", "load", 48)
-	reqs, err := AnalyzeRequests(corpus)
+	msgs, err := AnalyzeRequests(corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs, err := Encode(msgs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +42,11 @@ func TestDriver(t *testing.T) {
 			t.Errorf("no diagnostics for %s: %v", policy, res.Diagnostics)
 		}
 	}
-	stackReq, err := StackRequest(corpus)
+	stackMsg, err := StackRequest(corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stackReq, err := EncodeStack(stackMsg)
 	if err != nil {
 		t.Fatal(err)
 	}
