@@ -3,6 +3,7 @@ package analyzer
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -188,8 +189,8 @@ func (s *Server) analyzeStackWire(ctx context.Context, w *stackWire) (*pulumirpc
 	return s.analyzeStack(ctx, first, w.each)
 }
 
-// errStop ends an each early.
-var errStop = fmt.Errorf("stop")
+// errStop ends a read early.
+var errStop = errors.New("stop")
 
 func newStackCodec() stackCodec {
 	return stackCodec{encoding.GetCodecV2(protocodec.Name)}

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/warden-policy/warden/internal/bench"
@@ -31,8 +32,11 @@ type row struct {
 	P50US       float64 `json:"analyzeP50Us"`
 	P99US       float64 `json:"analyzeP99Us"`
 	PerSecond   float64 `json:"analyzePerSecond"`
-	// CPUUS is the plugin's own CPU time per Analyze call.
+	// CPUUS is the plugin's own CPU time per Analyze call; DriverCPUUS
+	// the driver's, which shares the machine (it bounds the throughput
+	// any plugin can reach here).
 	CPUUS       float64        `json:"analyzeCpuUs"`
+	DriverCPUUS float64        `json:"driverCpuUs"`
 	StackMS     float64        `json:"analyzeStackMs"`
 	PeakRSSMiB  float64        `json:"peakRssMiB"`
 	Diagnostics map[string]int `json:"diagnostics"`
@@ -111,10 +115,10 @@ func main() {
 		return
 	}
 	med := medians(rows)
-	fmt.Printf("%-10s %8s %5s %10s %10s %10s %12s %10s %12s %10s %8s\n", "analyzer", "size", "conc", "startup", "p50", "p99", "analyze/s", "cpu/call", "stack", "peak RSS", "diags")
+	fmt.Printf("%-10s %8s %5s %10s %10s %10s %12s %10s %10s %12s %10s %8s\n", "analyzer", "size", "conc", "startup", "p50", "p99", "analyze/s", "cpu/call", "driver", "stack", "peak RSS", "diags")
 	for _, r := range med {
-		fmt.Printf("%-10s %8d %5d %8.1fms %8.0fµs %8.0fµs %12.0f %8.0fµs %10.1fms %8.1fMiB %8d\n",
-			r.Analyzer, r.Size, r.Concurrency, r.StartupMS, r.P50US, r.P99US, r.PerSecond, r.CPUUS, r.StackMS, r.PeakRSSMiB, total(r.Diagnostics))
+		fmt.Printf("%-10s %8d %5d %8.1fms %8.0fµs %8.0fµs %12.0f %8.0fµs %8.0fµs %10.1fms %8.1fMiB %8d\n",
+			r.Analyzer, r.Size, r.Concurrency, r.StartupMS, r.P50US, r.P99US, r.PerSecond, r.CPUUS, r.DriverCPUUS, r.StackMS, r.PeakRSSMiB, total(r.Diagnostics))
 	}
 	if len(plugins) > 1 {
 		printRatios(med, plugins[0].name)
@@ -126,10 +130,10 @@ func measure(ctx context.Context, a analyzer, dir string, n, c int, reqs []bench
 	p, err := bench.Start(ctx, a.path, append(a.args, flag.Args()...), dir)
 	check(err)
 	defer p.Close()
-	cpu := p.CPU()
+	cpu, self := p.CPU(), selfCPU()
 	res, err := p.Analyze(ctx, reqs, c)
 	check(err)
-	cpu = p.CPU() - cpu
+	cpu, self = p.CPU()-cpu, selfCPU()-self
 	stackTime, stackDiags, err := p.AnalyzeStack(ctx, stackReq)
 	check(err)
 	for k, v := range stackDiags {
@@ -137,7 +141,7 @@ func measure(ctx context.Context, a analyzer, dir string, n, c int, reqs []bench
 	}
 	return row{
 		Analyzer: a.name, Size: n, Concurrency: c, StartupMS: ms(p.Startup), P50US: us(res.P50), P99US: us(res.P99),
-		PerSecond: res.PerSecond(), CPUUS: us(cpu) / float64(len(reqs)), StackMS: ms(stackTime), PeakRSSMiB: float64(p.PeakRSS()) / (1 << 20),
+		PerSecond: res.PerSecond(), CPUUS: us(cpu) / float64(len(reqs)), DriverCPUUS: us(self) / float64(len(reqs)), StackMS: ms(stackTime), PeakRSSMiB: float64(p.PeakRSS()) / (1 << 20),
 		Diagnostics: res.Diagnostics, Policies: p.Policies,
 	}
 }
@@ -174,7 +178,7 @@ func medians(rows []row) []row {
 			Analyzer: k.a, Size: k.n, Concurrency: k.c,
 			StartupMS: m(func(r row) float64 { return r.StartupMS }), P50US: m(func(r row) float64 { return r.P50US }),
 			P99US: m(func(r row) float64 { return r.P99US }), PerSecond: m(func(r row) float64 { return r.PerSecond }),
-			CPUUS:   m(func(r row) float64 { return r.CPUUS }),
+			CPUUS: m(func(r row) float64 { return r.CPUUS }), DriverCPUUS: m(func(r row) float64 { return r.DriverCPUUS }),
 			StackMS: m(func(r row) float64 { return r.StackMS }), PeakRSSMiB: m(func(r row) float64 { return r.PeakRSSMiB }),
 			Diagnostics: g[0].Diagnostics, Policies: g[0].Policies,
 		})
@@ -257,6 +261,15 @@ func ints(s string) []int {
 		out = append(out, n)
 	}
 	return out
+}
+
+// selfCPU is the driver's own CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
