@@ -217,9 +217,10 @@ func toPropertyValue(v any) (property.Value, error) {
 	return property.Value{}, fmt.Errorf("unsupported value of type %T", v)
 }
 
-// resourceFromRequest converts an Analyze or Remediate request.
-func resourceFromRequest(req *pulumirpc.AnalyzeRequest) (*engine.Resource, error) {
-	props, err := propsFromProto(req.GetProperties())
+// resourceFromRequest converts an Analyze or Remediate request whose
+// properties decode gives.
+func resourceFromRequest(req *pulumirpc.AnalyzeRequest, decode func() (map[string]any, error)) (*engine.Resource, error) {
+	props, err := decode()
 	if err != nil {
 		return nil, err
 	}

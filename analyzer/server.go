@@ -494,13 +494,18 @@ func withSchemaDefaults(pol *engine.Policy, props map[string]any) map[string]any
 	return out
 }
 
-// resource finds the session for a request and decodes its resource.
-func (s *Server) resource(req *pulumirpc.AnalyzeRequest) (*session, *engine.Resource, error) {
+// resource finds the session for a request and decodes its resource;
+// props, when not nil, decodes its properties (see propsFromWire), which
+// are otherwise the request's own.
+func (s *Server) resource(req *pulumirpc.AnalyzeRequest, props func() (map[string]any, error)) (*session, *engine.Resource, error) {
 	sess, err := s.current(req.GetUrn())
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := resourceFromRequest(req)
+	if props == nil {
+		props = func() (map[string]any, error) { return propsFromProto(req.GetProperties()) }
+	}
+	res, err := resourceFromRequest(req, props)
 	if err != nil {
 		return nil, nil, status.Errorf(codes.InvalidArgument, "%s: %v", req.GetUrn(), err)
 	}
@@ -509,9 +514,13 @@ func (s *Server) resource(req *pulumirpc.AnalyzeRequest) (*session, *engine.Reso
 
 // Analyze runs every resource policy that applies to one resource's inputs.
 func (s *Server) Analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.AnalyzeResponse, error) {
+	return s.analyze(ctx, req, nil)
+}
+
+func (s *Server) analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest, props func() (map[string]any, error)) (*pulumirpc.AnalyzeResponse, error) {
 	ctx, cancel := s.stoppable(ctx)
 	defer cancel()
-	sess, res, err := s.resource(req)
+	sess, res, err := s.resource(req, props)
 	if err != nil {
 		return nil, err
 	}
@@ -589,9 +598,13 @@ func (s *Server) analyzeStack(ctx context.Context, first string, each func(func(
 // remediation carries the complete inputs after it, as the engine expects.
 // An excepted resource is not remediated.
 func (s *Server) Remediate(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.RemediateResponse, error) {
+	return s.remediate(ctx, req, nil)
+}
+
+func (s *Server) remediate(ctx context.Context, req *pulumirpc.AnalyzeRequest, props func() (map[string]any, error)) (*pulumirpc.RemediateResponse, error) {
 	ctx, cancel := s.stoppable(ctx)
 	defer cancel()
-	sess, res, err := s.resource(req)
+	sess, res, err := s.resource(req, props)
 	if err != nil {
 		return nil, err
 	}

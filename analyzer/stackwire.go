@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // AnalyzeStack carries the whole stack in one message. Decoded the usual
@@ -131,11 +132,70 @@ func skipField(rd *mem.Reader, typ protowire.Type) error {
 
 func malformed(err error) error { return fmt.Errorf("malformed AnalyzeStack request: %w", err) }
 
+// requestWire is an Analyze or Remediate request decoded but for its
+// properties, which stay in wire form for propsFromWire.
+type requestWire struct {
+	req   *pulumirpc.AnalyzeRequest
+	props []byte
+}
+
+// split decodes every field of the request but the properties (field 2).
+// A request that repeats its properties (protobuf would merge them) is
+// decoded whole, the usual way.
+func (w *requestWire) split(b []byte) error {
+	w.req = new(pulumirpc.AnalyzeRequest)
+	rest := make([]byte, 0, len(b))
+	var props []byte
+	seen := false
+	for r := b; len(r) > 0; {
+		num, typ, n := protowire.ConsumeTag(r)
+		if n < 0 {
+			return proto.Unmarshal(b, w.req) // the library's error
+		}
+		m := protowire.ConsumeFieldValue(num, typ, r[n:])
+		if m < 0 {
+			return proto.Unmarshal(b, w.req)
+		}
+		if num == 2 && typ == protowire.BytesType {
+			if seen {
+				return proto.Unmarshal(b, w.req)
+			}
+			props, _ = protowire.ConsumeBytes(r[n:])
+			seen = true
+		} else {
+			rest = append(rest, r[:n+m]...)
+		}
+		r = r[n+m:]
+	}
+	if err := proto.Unmarshal(rest, w.req); err != nil {
+		return err
+	}
+	if seen {
+		w.props = props
+	} else {
+		w.props = []byte{} // no properties: an empty Struct
+	}
+	return nil
+}
+
+// properties decodes the request's properties: from the wire form when
+// split kept it, else from the decoded request.
+func (w *requestWire) properties() (map[string]any, error) {
+	if w.props == nil {
+		return propsFromProto(w.req.GetProperties())
+	}
+	return propsFromWire(w.props)
+}
+
 // stackCodec is the server's codec: protobuf, except that an AnalyzeStack
-// request is kept as bytes.
+// request is kept as bytes and the properties of Analyze and Remediate
+// requests are decoded straight into engine values (see propsFromWire).
 type stackCodec struct{ encoding.CodecV2 }
 
 func (c stackCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if w, ok := v.(*requestWire); ok {
+		return w.split(data.Materialize())
+	}
 	if w, ok := v.(*stackWire); ok {
 		data.Ref() // gRPC frees data when Unmarshal returns; the handler releases this one
 		w.data = data
@@ -151,11 +211,61 @@ func register(gs *grpc.Server, srv pulumirpc.AnalyzerServer) {
 	desc := pulumirpc.Analyzer_ServiceDesc
 	desc.Methods = append([]grpc.MethodDesc(nil), desc.Methods...)
 	for i := range desc.Methods {
-		if desc.Methods[i].MethodName == "AnalyzeStack" {
+		switch desc.Methods[i].MethodName {
+		case "AnalyzeStack":
 			desc.Methods[i].Handler = analyzeStackHandler
+		case "Analyze":
+			desc.Methods[i].Handler = requestHandler(pulumirpc.Analyzer_Analyze_FullMethodName,
+				func(s *Server, ctx context.Context, req *pulumirpc.AnalyzeRequest, props func() (map[string]any, error)) (any, error) {
+					return s.analyze(ctx, req, props)
+				},
+				func(srv pulumirpc.AnalyzerServer, ctx context.Context, req *pulumirpc.AnalyzeRequest) (any, error) {
+					return srv.Analyze(ctx, req)
+				})
+		case "Remediate":
+			desc.Methods[i].Handler = requestHandler(pulumirpc.Analyzer_Remediate_FullMethodName,
+				func(s *Server, ctx context.Context, req *pulumirpc.AnalyzeRequest, props func() (map[string]any, error)) (any, error) {
+					return s.remediate(ctx, req, props)
+				},
+				func(srv pulumirpc.AnalyzerServer, ctx context.Context, req *pulumirpc.AnalyzeRequest) (any, error) {
+					return srv.Remediate(ctx, req)
+				})
 		}
 	}
 	gs.RegisterService(&desc, srv)
+}
+
+// requestHandler is the method handler of Analyze or Remediate: ours gets
+// the properties decoded from the wire; another implementation gets the
+// request decoded whole.
+func requestHandler(method string,
+	ours func(*Server, context.Context, *pulumirpc.AnalyzeRequest, func() (map[string]any, error)) (any, error),
+	other func(pulumirpc.AnalyzerServer, context.Context, *pulumirpc.AnalyzeRequest) (any, error),
+) func(any, context.Context, func(any) error, grpc.UnaryServerInterceptor) (any, error) {
+	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+		in := new(requestWire)
+		if err := dec(in); err != nil {
+			return nil, err
+		}
+		h := func(ctx context.Context, req any) (any, error) {
+			w := req.(*requestWire)
+			s, ok := srv.(*Server)
+			if !ok {
+				if w.props != nil {
+					w.req.Properties = new(structpb.Struct)
+					if err := proto.Unmarshal(w.props, w.req.Properties); err != nil {
+						return nil, status.Error(codes.InvalidArgument, err.Error())
+					}
+				}
+				return other(srv.(pulumirpc.AnalyzerServer), ctx, w.req)
+			}
+			return ours(s, ctx, w.req, w.properties)
+		}
+		if interceptor == nil {
+			return h(ctx, in)
+		}
+		return interceptor(ctx, in, &grpc.UnaryServerInfo{Server: srv, FullMethod: method}, h)
+	}
 }
 
 func analyzeStackHandler(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
