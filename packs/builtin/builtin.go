@@ -35,10 +35,13 @@ func Names() []string {
 // built-in pack pays for that one at start-up, not for the catalog.
 var compiled sync.Map // name -> func() (*engine.Pack, error)
 
-// Pack compiles the named built-in pack, once per process.
+// Pack loads the named built-in pack, once per process. Its policies
+// compile on first use (engine.LoadFSLazy): TestEveryPolicyCompiles
+// compiles all of them ahead of time, so a plugin start pays only for the
+// policies its stack's resource types reach.
 func Pack(name string) (*engine.Pack, error) {
 	f, _ := compiled.LoadOrStore(name, sync.OnceValues(func() (*engine.Pack, error) {
-		p, err := engine.LoadFS(files, name)
+		p, err := engine.LoadFSLazy(files, name)
 		if err != nil {
 			return nil, fmt.Errorf("built-in pack %s: %w", name, err)
 		}

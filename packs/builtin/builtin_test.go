@@ -4,8 +4,20 @@ import (
 	"testing"
 
 	"github.com/warden-policy/warden/packs/builtin"
+	"github.com/warden-policy/warden/packs/engine"
 	"github.com/warden-policy/warden/packs/packtest"
 )
+
+// TestEveryPolicyCompiles compiles every built-in policy now, which is what
+// lets Pack defer compiling to first use.
+func TestEveryPolicyCompiles(t *testing.T) {
+	t.Parallel()
+	for _, name := range builtin.Names() {
+		if _, err := engine.LoadFS(builtin.FS(), name); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
 
 // TestBuiltinPacks runs every built-in pack's own test cases, and checks
 // that each policy has at least one violating and one passing case.

@@ -71,7 +71,17 @@ type Policy struct {
 	// ConfigSchema is the policy's JSON Schema (nil: no config).
 	ConfigSchema map[string]any
 
-	config    *configSchema
+	config *configSchema
+	// code is the compiled expressions. A lazily loaded pack (LoadFSLazy)
+	// compiles them on first use: build runs once, under once.
+	code
+	once     sync.Once
+	build    func() (code, error)
+	buildErr error
+}
+
+// code is the compiled part of a policy.
+type code struct {
 	vars      []*variable
 	varIndex  map[string]int
 	when      *program
@@ -80,6 +90,18 @@ type Policy struct {
 	violation *program
 	message   []messagePart
 	remediate *remediation
+}
+
+// compiled makes sure the policy's expressions are compiled (see
+// LoadFSLazy) and says whether they are; an error is the reason they are
+// not, and every evaluation of the policy reports it.
+func (p *Policy) compiled() error {
+	p.once.Do(func() {
+		if p.build != nil {
+			p.code, p.buildErr = p.build()
+		}
+	})
+	return p.buildErr
 }
 
 type variable struct {
@@ -118,13 +140,28 @@ func Load(dir string) (*Pack, error) { return load(spec.LoadPack(dir)) }
 // LoadFS reads and compiles the pack in dir of fsys.
 func LoadFS(fsys fs.FS, dir string) (*Pack, error) { return load(spec.LoadPackFS(fsys, dir)) }
 
+// LoadFSLazy reads the pack in dir of fsys and compiles each policy's
+// expressions on first use instead of now. It is for packs whose every
+// policy is known to compile -- the built-in catalog, which its tests
+// compile in full -- so that a plugin start pays only for the policies
+// the stack's resource types reach (a fresh process starts for every
+// preview). A policy that fails to compile anyway reports the error at
+// each evaluation. Config schemas are compiled now: Configure needs them.
+func LoadFSLazy(fsys fs.FS, dir string) (*Pack, error) {
+	sp, err := spec.LoadPackFS(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	return compileAll(sp, nil, true)
+}
+
 func load(sp *spec.Pack, err error) (*Pack, error) {
 	if err != nil {
 		if _, ok := err.(spec.ErrorList); !ok || sp == nil {
 			return nil, err
 		}
 		// Keep going: compile what parsed, so CEL errors are reported too.
-		return compileAll(sp, err.(spec.ErrorList))
+		return compileAll(sp, err.(spec.ErrorList), false)
 	}
 	return Compile(sp)
 }
@@ -137,7 +174,7 @@ func Parse(file string, data []byte) (*Pack, error) {
 		if !ok {
 			return nil, err
 		}
-		return compileAll(sp, list)
+		return compileAll(sp, list, false)
 	}
 	return Compile(sp)
 }
@@ -145,9 +182,9 @@ func Parse(file string, data []byte) (*Pack, error) {
 // Compile turns a parsed pack into programs: one CEL environment per pack
 // and policy kind, one program per expression, all built here, once. Every
 // problem is returned in a spec.ErrorList, positioned in the YAML.
-func Compile(sp *spec.Pack) (*Pack, error) { return compileAll(sp, nil) }
+func Compile(sp *spec.Pack) (*Pack, error) { return compileAll(sp, nil, false) }
 
-func compileAll(sp *spec.Pack, errs spec.ErrorList) (*Pack, error) {
+func compileAll(sp *spec.Pack, errs spec.ErrorList, lazy bool) (*Pack, error) {
 	p := &Pack{
 		Spec: sp, Name: sp.Name, Version: sp.Version, Description: sp.Description,
 		Level: sp.EnforcementLevel, Tags: sp.Tags, byName: map[string]*Policy{}, exact: map[string][]*Policy{},
@@ -173,7 +210,11 @@ func compileAll(sp *spec.Pack, errs spec.ErrorList) (*Pack, error) {
 		wg.Go(func() {
 			for i := range work {
 				c := &compiler{pack: p, errs: &slots[i].errs}
-				slots[i].pol = c.policy(sp.Policies[i], envs)
+				if lazy {
+					slots[i].pol = c.deferred(sp.Policies[i], envs)
+				} else {
+					slots[i].pol = c.policy(sp.Policies[i], envs)
+				}
 			}
 		})
 	}
@@ -267,13 +308,33 @@ func (c *compiler) errorf(pos spec.Pos, code, format string, args ...any) {
 	c.errs.Add(pos, code, c.pack.Name, c.pol, format, args...)
 }
 
-func (c *compiler) policy(ps *spec.Policy, envs envSet) *Policy {
+// deferred is the policy with its metadata and config schema, its
+// expressions compiled on first use (see LoadFSLazy).
+func (c *compiler) deferred(ps *spec.Policy, envs envSet) *Policy {
+	pol := c.meta(ps)
+	pack := c.pack
+	pol.build = func() (code, error) {
+		var errs spec.ErrorList
+		full := (&compiler{pack: pack, errs: &errs}).policy(ps, envs)
+		if err := errs.Err(); err != nil {
+			return code{}, err
+		}
+		if full == nil {
+			return code{}, fmt.Errorf("policy %s does not compile", ps.Name)
+		}
+		return full.code, nil
+	}
+	return pol
+}
+
+// meta is the policy without its expressions: what GetAnalyzerInfo,
+// Configure and type indexing need.
+func (c *compiler) meta(ps *spec.Policy) *Policy {
 	c.pol = ps.Name
 	pol := &Policy{
 		Spec: ps, Pack: c.pack, Name: ps.Name, Description: ps.Description, Kind: ps.Kind,
 		Severity: ps.Severity, Level: ps.EnforcementLevel, Framework: ps.Framework, Tags: ps.Tags,
 		RemediationSteps: ps.RemediationSteps, URL: ps.URL, ResourceTypes: ps.ResourceTypes,
-		varIndex: map[string]int{},
 	}
 	if pol.Level == "" {
 		pol.Level = c.pack.Level
@@ -286,6 +347,12 @@ func (c *compiler) policy(ps *spec.Policy, envs envSet) *Policy {
 		}
 		pol.config = cs
 	}
+	return pol
+}
+
+func (c *compiler) policy(ps *spec.Policy, envs envSet) *Policy {
+	pol := c.meta(ps)
+	pol.varIndex = map[string]int{}
 	env := envs.resource
 	if ps.Kind == spec.StackKind {
 		env = envs.stack

@@ -293,6 +293,10 @@ func (s *state) run(pol *Policy, set *policySettings) (res Result) {
 			res.Errors = append(res.Errors, fmt.Errorf("internal error: %s", s.scrub(fmt.Sprint(p))))
 		}
 	}()
+	if err := pol.compiled(); err != nil {
+		res.Errors = append(res.Errors, err)
+		return res
+	}
 	act := s.activation(&s.real, pol, set)
 	if pol.when != nil {
 		switch v := act.eval(pol.when); {
