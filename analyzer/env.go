@@ -1,5 +1,10 @@
 package analyzer
 
+import (
+	"os"
+	"path/filepath"
+)
+
 // Environment variables the plugin reads, all in one place.
 const (
 	// EnvLogLevel raises or lowers the plugin's log level: trace, debug,
@@ -10,4 +15,24 @@ const (
 	EnvLogFormat = "WARDEN_LOG_FORMAT"
 	// EnvHome names the policy home, overriding the binary's directory.
 	EnvHome = "WARDEN_HOME"
+	// EnvCacheDir is where checked CEL expressions are kept between runs
+	// (default: the user cache directory's warden/cel); "off" disables it.
+	EnvCacheDir = "WARDEN_CACHE_DIR"
 )
+
+// CacheDir is the checked-expression cache directory for engine.SetCacheDir:
+// EnvCacheDir, else the user cache directory's warden/cel, "" for none.
+func CacheDir(getenv func(string) string) string {
+	switch d := getenv(EnvCacheDir); d {
+	case "off":
+		return ""
+	case "":
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return ""
+		}
+		return filepath.Join(base, "warden", "cel")
+	default:
+		return d
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/warden-policy/warden/packs/engine"
 	"github.com/warden-policy/warden/packs/home"
 )
 
@@ -46,6 +47,7 @@ func Run(ctx context.Context, p Process) int {
 			"or, with a policy home: pulumi preview --policy-pack ./policy (see warden init)\n", filepath.Base(p.Args[0]), p.Args[0])
 		return 1
 	}
+	engine.SetCacheDir(CacheDir(p.Getenv))
 	// Loading compiles every policy: a burst of short-lived allocations
 	// that the collector need not chase while the engine waits for the
 	// port. Collection returns to normal once serving.

@@ -20,6 +20,7 @@ import (
 	"github.com/warden-policy/warden/analyzer/langhost"
 	"github.com/warden-policy/warden/cmd/warden/commands"
 	"github.com/warden-policy/warden/internal/version"
+	"github.com/warden-policy/warden/packs/engine"
 )
 
 func main() {
@@ -31,5 +32,6 @@ func main() {
 		stop()
 		os.Exit(code)
 	}
+	engine.SetCacheDir(analyzer.CacheDir(os.Getenv))
 	os.Exit(commands.Main(os.Args[1:], commands.System()))
 }

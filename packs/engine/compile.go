@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"runtime"
 	"slices"
@@ -204,17 +205,27 @@ func compileAll(sp *spec.Pack, errs spec.ErrorList, lazy bool) (*Pack, error) {
 		errs spec.ErrorList
 	}
 	slots := make([]slot, len(sp.Policies))
+	fresh := make([]map[string][]byte, len(sp.Policies))
+	dir, digest := cachePath(), ""
+	var cached map[string][]byte
+	if dir != "" && !lazy {
+		digest = packDigest(sp)
+		if cached = loadASTs(dir, digest); cached == nil {
+			cached = map[string][]byte{} // non-nil: record what gets checked
+		}
+	}
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(sp.Policies)) {
 		wg.Go(func() {
 			for i := range work {
-				c := &compiler{pack: p, errs: &slots[i].errs}
+				c := &compiler{pack: p, errs: &slots[i].errs, cached: cached}
 				if lazy {
 					slots[i].pol = c.deferred(sp.Policies[i], envs)
 				} else {
 					slots[i].pol = c.policy(sp.Policies[i], envs)
 				}
+				fresh[i] = c.fresh
 			}
 		})
 	}
@@ -239,6 +250,13 @@ func compileAll(sp *spec.Pack, errs spec.ErrorList, lazy bool) (*Pack, error) {
 	errs.Sort()
 	if err := errs.Err(); err != nil {
 		return nil, err
+	}
+	if digest != "" && slices.ContainsFunc(fresh, func(m map[string][]byte) bool { return len(m) > 0 }) {
+		all := map[string][]byte{}
+		for _, m := range append(fresh, cached) {
+			maps.Copy(all, m)
+		}
+		saveASTs(dir, digest, all)
 	}
 	return p, nil
 }
@@ -302,6 +320,14 @@ type compiler struct {
 	pol  string
 	// idents are the identifiers the last compiled expression refers to.
 	idents map[string]bool
+	// base is the environment the policy's own extend; programs are
+	// planned against it (a checked AST carries every type and reference).
+	base *cel.Env
+	// cached are checked expressions from an earlier load (see cache.go),
+	// by astKey; fresh are the ones this compiler checked; n counts the
+	// policy's expressions.
+	cached, fresh map[string][]byte
+	n             int
 }
 
 func (c *compiler) errorf(pos spec.Pos, code, format string, args ...any) {
@@ -357,18 +383,16 @@ func (c *compiler) policy(ps *spec.Policy, envs envSet) *Policy {
 	if ps.Kind == spec.StackKind {
 		env = envs.stack
 	}
+	c.base, c.n = env, 0
 	// Variables see the resource (and item, under forEach); each may use the
-	// ones declared before it.
+	// ones declared before it. Environments are extended only when an
+	// expression has to be checked (not when its checked AST is cached).
 	var extra []cel.EnvOption
 	if ps.ForEach != nil {
 		extra = append(extra, cel.Variable("item", cel.DynType))
 	}
 	for _, v := range ps.Variables {
-		venv, err := env.Extend(extra...)
-		if err != nil {
-			c.errorf(v.Pos, spec.CodeCompile, "variable %s: %v", v.Name, err)
-			continue
-		}
+		venv := extended(env, slices.Clone(extra))
 		prg, out := c.compile(venv, v.Expr, "variable "+v.Name, nil, ps.Kind)
 		if prg == nil {
 			continue
@@ -382,22 +406,13 @@ func (c *compiler) policy(ps *spec.Policy, envs envSet) *Policy {
 		extra = append(extra, cel.Variable("variables."+v.Name, out))
 	}
 	// forEach and when are evaluated before there is an item.
-	outer := env
+	outer := extended(env, nil)
 	if len(pol.vars) > 0 {
-		var err error
-		outer, err = env.Extend(withoutItem(extra, ps.ForEach != nil)...)
-		if err != nil {
-			c.errorf(ps.Pos, spec.CodeCompile, "%v", err)
-			return nil
-		}
+		outer = extended(env, withoutItem(extra, ps.ForEach != nil))
 	}
 	inner := outer
 	if len(extra) > 0 {
-		var err error
-		if inner, err = env.Extend(extra...); err != nil {
-			c.errorf(ps.Pos, spec.CodeCompile, "%v", err)
-			return nil
-		}
+		inner = extended(env, extra)
 	}
 	if ps.When != nil {
 		pol.when, _ = c.compile(outer, ps.When.Expr, "when", cel.BoolType, ps.Kind)
@@ -438,6 +453,14 @@ func (c *compiler) policy(ps *spec.Policy, envs envSet) *Policy {
 	return pol
 }
 
+// extended is env extended with opts, built on first call and memoized.
+func extended(env *cel.Env, opts []cel.EnvOption) func() (*cel.Env, error) {
+	if len(opts) == 0 {
+		return func() (*cel.Env, error) { return env, nil }
+	}
+	return sync.OnceValues(func() (*cel.Env, error) { return env.Extend(opts...) })
+}
+
 func withoutItem(opts []cel.EnvOption, hasItem bool) []cel.EnvOption {
 	if hasItem {
 		return opts[1:]
@@ -455,13 +478,36 @@ var (
 // compile compiles one expression, reporting CEL errors at their YAML
 // position. want, when set, is the type the result must have (dyn passes:
 // property values are dynamic, and evaluation checks them).
-func (c *compiler) compile(env *cel.Env, e *spec.Expr, what string, want *cel.Type, kind spec.Kind) (*program, *cel.Type) {
-	a, iss := env.Compile(e.Source)
-	if iss != nil && iss.Err() != nil {
-		for _, ce := range iss.Errors() {
-			c.errorf(e.At(ce.Location.Line(), ce.Location.Column()), spec.CodeCompile, "%s: %s", what, ce.Message)
+func (c *compiler) compile(env func() (*cel.Env, error), e *spec.Expr, what string, want *cel.Type, kind spec.Kind) (*program, *cel.Type) {
+	key := astKey(c.pol, c.n)
+	c.n++
+	var a *cel.Ast
+	if data, ok := c.cached[key]; ok {
+		a, _ = decodeAST(data) // a bad entry is compiled again
+	}
+	if a == nil {
+		ext, err := env()
+		if err != nil {
+			c.errorf(e.Pos(), spec.CodeCompile, "%s: %v", what, err)
+			return nil, nil
 		}
-		return nil, nil
+		var iss *cel.Issues
+		checked.Add(1)
+		a, iss = ext.Compile(e.Source)
+		if iss != nil && iss.Err() != nil {
+			for _, ce := range iss.Errors() {
+				c.errorf(e.At(ce.Location.Line(), ce.Location.Column()), spec.CodeCompile, "%s: %s", what, ce.Message)
+			}
+			return nil, nil
+		}
+		if c.cached != nil {
+			if data, err := encodeAST(a); err == nil {
+				if c.fresh == nil {
+					c.fresh = map[string][]byte{}
+				}
+				c.fresh[key] = data
+			}
+		}
 	}
 	out := a.OutputType()
 	if want != nil && !accepts(want, out) {
@@ -503,7 +549,7 @@ func (c *compiler) compile(env *cel.Env, e *spec.Expr, what string, want *cel.Ty
 	if kind == spec.StackKind {
 		limit = StackCostLimit
 	}
-	prg, err := env.Program(a,
+	prg, err := c.base.Program(a,
 		cel.CostLimit(limit),
 		cel.InterruptCheckFrequency(interruptEvery),
 		cel.EvalOptions(cel.OptOptimize),
