@@ -58,7 +58,7 @@ test: lint unit catalog e2e
 
 # Go benchmarks of the engine and the catalog (go test -bench).
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem ./packs/...
+	$(GO) test -run '^$$' -bench . -benchmem ./packs/... ./analyzer/
 
 # The load driver against Warden's own analyzer, started as the engine does.
 load:
