@@ -20,6 +20,10 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
+// The analyzer's side of the wire: the codec and method handlers through
+// which Analyze, Remediate and AnalyzeStack requests reach the Server
+// without the intermediate protobuf trees the generated code would build.
+//
 // AnalyzeStack carries the whole stack in one message. Decoded the usual
 // way, every resource becomes a tree of protobuf objects several times the
 // size of its wire form, all alive until the call ends, and that tree is
