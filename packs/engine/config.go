@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
@@ -42,7 +43,9 @@ func schemaError(err error) error {
 	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), schemaURL, "schema"))
 }
 
-var printer = message.NewPrinter(language.English)
+// printer formats schema errors. Built on first use: matching the language
+// touches x/text's tables, 2 ms of every plugin start otherwise.
+var printer = sync.OnceValue(func() *message.Printer { return message.NewPrinter(language.English) })
 
 // validate checks props against the schema and returns one human message per
 // problem: "at /path: what is wrong".
@@ -66,7 +69,7 @@ func (s *configSchema) validate(props map[string]any) []string {
 			if loc == "/" {
 				loc = "the config"
 			}
-			out = append(out, fmt.Sprintf("at %s: %s", loc, e.ErrorKind.LocalizedString(printer)))
+			out = append(out, fmt.Sprintf("at %s: %s", loc, e.ErrorKind.LocalizedString(printer())))
 			return
 		}
 		for _, c := range e.Causes {
