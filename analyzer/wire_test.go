@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 func TestStackWire(t *testing.T) {
@@ -56,4 +58,53 @@ func wire(data []byte) *stackWire {
 		data = data[n:]
 	}
 	return &stackWire{data: s}
+}
+
+// recorder is another AnalyzerServer: served through register, it gets
+// every request decoded whole.
+type recorder struct {
+	pulumirpc.UnimplementedAnalyzerServer
+	analyze, remediate *pulumirpc.AnalyzeRequest
+	stack              *pulumirpc.AnalyzeStackRequest
+}
+
+func (r *recorder) Analyze(_ context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.AnalyzeResponse, error) {
+	r.analyze = req
+	return &pulumirpc.AnalyzeResponse{}, nil
+}
+
+func (r *recorder) Remediate(_ context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.RemediateResponse, error) {
+	r.remediate = req
+	return &pulumirpc.RemediateResponse{}, nil
+}
+
+func (r *recorder) AnalyzeStack(_ context.Context, req *pulumirpc.AnalyzeStackRequest) (*pulumirpc.AnalyzeResponse, error) {
+	r.stack = req
+	return &pulumirpc.AnalyzeResponse{}, nil
+}
+
+// TestWireOtherServer: the wire handlers hand another implementation the
+// requests exactly as sent.
+func TestWireOtherServer(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	c := newTestClient(t, rec)
+	props, err := structpb.NewStruct(map[string]any{"acl": "private", "tags": map[string]any{"env": "dev"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &pulumirpc.AnalyzeRequest{Urn: "urn:pulumi:dev::web::aws:s3/bucket:Bucket::b", Type: "aws:s3/bucket:Bucket", Name: "b", Properties: props}
+	if _, err := c.Analyze(t.Context(), req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Remediate(t.Context(), req); err != nil {
+		t.Fatal(err)
+	}
+	stack := &pulumirpc.AnalyzeStackRequest{Resources: []*pulumirpc.AnalyzerResource{{Urn: req.Urn, Type: req.Type, Name: req.Name, Properties: props}}}
+	if _, err := c.AnalyzeStack(t.Context(), stack); err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(rec.analyze, req) || !proto.Equal(rec.remediate, req) || !proto.Equal(rec.stack, stack) {
+		t.Errorf("received %v / %v / %v", rec.analyze, rec.remediate, rec.stack)
+	}
 }
