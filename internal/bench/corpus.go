@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // Resource is one corpus entry.
@@ -134,10 +135,9 @@ var marshal = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true}
 // the stack as parent, zero timeouts, and the default provider of the
 // resource's package. @pulumi/policy refuses a request without options.
 func options(r Resource) *pulumirpc.AnalyzerResourceOptions {
-	stack, _, _ := strings.Cut(r.URN, "::")
-	project := strings.Split(r.URN, "::")[1]
+	prefix, stack, project := scope(r.URN)
 	return &pulumirpc.AnalyzerResourceOptions{
-		Parent:         stack + "::" + project + "::pulumi:pulumi:Stack::" + project + "-" + strings.TrimPrefix(stack, "urn:pulumi:"),
+		Parent:         prefix + "::pulumi:pulumi:Stack::" + project + "-" + stack,
 		CustomTimeouts: &pulumirpc.AnalyzerResourceOptions_CustomTimeouts{},
 	}
 }
@@ -153,25 +153,41 @@ func provider(r Resource) (*pulumirpc.AnalyzerProviderResource, error) {
 		return nil, err
 	}
 	typ := "pulumi:providers:" + pkg
-	stack, _, _ := strings.Cut(r.URN, "::")
-	project := strings.Split(r.URN, "::")[1]
+	prefix, _, _ := scope(r.URN)
 	return &pulumirpc.AnalyzerProviderResource{Type: typ, Name: "default_6_0_0",
-		Urn: stack + "::" + project + "::" + typ + "::default_6_0_0", Properties: mprops}, nil
+		Urn: prefix + "::" + typ + "::default_6_0_0", Properties: mprops}, nil
+}
+
+// scope splits a corpus URN: its "urn:pulumi:STACK::PROJECT" prefix, the
+// stack and the project.
+func scope(urn string) (prefix, stack, project string) {
+	parts := strings.SplitN(urn, "::", 3)
+	return parts[0] + "::" + parts[1], strings.TrimPrefix(parts[0], "urn:pulumi:"), parts[1]
+}
+
+// wire is what every request carries of a resource besides its name:
+// properties, options and provider, encoded as the engine encodes them.
+func wire(r Resource) (*structpb.Struct, *pulumirpc.AnalyzerResourceOptions, *pulumirpc.AnalyzerProviderResource, error) {
+	props, err := plugin.MarshalProperties(r.Props, marshal)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	prov, err := provider(r)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return props, options(r), prov, nil
 }
 
 // AnalyzeRequests encodes the corpus as Analyze requests.
 func AnalyzeRequests(rs []Resource) ([]*pulumirpc.AnalyzeRequest, error) {
 	out := make([]*pulumirpc.AnalyzeRequest, len(rs))
 	for i, r := range rs {
-		props, err := plugin.MarshalProperties(r.Props, marshal)
+		props, opts, prov, err := wire(r)
 		if err != nil {
 			return nil, err
 		}
-		prov, err := provider(r)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = &pulumirpc.AnalyzeRequest{Urn: r.URN, Type: r.Type, Name: r.Name, Properties: props, Options: options(r), Provider: prov}
+		out[i] = &pulumirpc.AnalyzeRequest{Urn: r.URN, Type: r.Type, Name: r.Name, Properties: props, Options: opts, Provider: prov}
 	}
 	return out, nil
 }
@@ -181,16 +197,12 @@ func AnalyzeRequests(rs []Resource) ([]*pulumirpc.AnalyzeRequest, error) {
 func StackRequest(rs []Resource) (*pulumirpc.AnalyzeStackRequest, error) {
 	req := &pulumirpc.AnalyzeStackRequest{}
 	for _, r := range rs {
-		props, err := plugin.MarshalProperties(r.Props, marshal)
+		props, opts, prov, err := wire(r)
 		if err != nil {
 			return nil, err
 		}
-		prov, err := provider(r)
-		if err != nil {
-			return nil, err
-		}
-		req.Resources = append(req.Resources, &pulumirpc.AnalyzerResource{Urn: r.URN, Type: r.Type, Name: r.Name, Properties: props,
-			Options: options(r), Provider: prov})
+		req.Resources = append(req.Resources, &pulumirpc.AnalyzerResource{Urn: r.URN, Type: r.Type, Name: r.Name,
+			Properties: props, Options: opts, Provider: prov})
 	}
 	return req, nil
 }
