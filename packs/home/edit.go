@@ -214,16 +214,25 @@ func findGroup(l *located, name string) int {
 	return -1
 }
 
-// EditGroup applies fn to the named group's mapping node and rewrites that
-// group alone.
-func (e *Editor) EditGroup(name string, fn func(*yaml.Node) error) error {
+// group locates the named group: the file's layout and the group's index.
+func (e *Editor) group(name string) (*located, int, error) {
 	l, err := e.locate()
 	if err != nil {
-		return err
+		return nil, -1, err
 	}
 	i := findGroup(l, name)
 	if i < 0 {
-		return fmt.Errorf("%w %q in %s", ErrNoGroup, name, e.File)
+		return nil, -1, fmt.Errorf("%w %q in %s", ErrNoGroup, name, e.File)
+	}
+	return l, i, nil
+}
+
+// EditGroup applies fn to the named group's mapping node and rewrites that
+// group alone.
+func (e *Editor) EditGroup(name string, fn func(*yaml.Node) error) error {
+	l, i, err := e.group(name)
+	if err != nil {
+		return err
 	}
 	node := l.groups.Content[i]
 	// Strip before fn: a key fn appends must not hide the trailing
@@ -289,13 +298,9 @@ func (e *Editor) AddGroup(node *yaml.Node) error {
 
 // RemoveGroup deletes a group and nothing else.
 func (e *Editor) RemoveGroup(name string) error {
-	l, err := e.locate()
+	l, i, err := e.group(name)
 	if err != nil {
 		return err
-	}
-	i := findGroup(l, name)
-	if i < 0 {
-		return fmt.Errorf("%w %q in %s", ErrNoGroup, name, e.File)
 	}
 	from, to := e.itemRange(l, i)
 	to = e.ownComments(l, i, to)
