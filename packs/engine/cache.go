@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -127,11 +128,20 @@ const (
 // or malformed file is an empty cache.
 func loadASTs(dir, digest string) map[string][]byte {
 	file := filepath.Join(dir, digest)
-	data, err := os.ReadFile(file)
+	f, err := os.Open(file)
 	if err != nil {
 		return nil
 	}
-	if fi, err := os.Stat(file); err == nil && time.Since(fi.ModTime()) > refreshAfter {
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil
+	}
+	if time.Since(fi.ModTime()) > refreshAfter {
 		now := time.Now()
 		_ = os.Chtimes(file, now, now)
 	}
