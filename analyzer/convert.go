@@ -104,11 +104,11 @@ func fromProtoStruct(s *structpb.Struct) (any, error) {
 		}
 		return engine.Secret{Value: inner}, nil
 	}
-	pm, err := propertyrpc.Unmarshal(&structpb.Struct{Fields: map[string]*structpb.Value{"v": structpb.NewStructValue(s)}})
+	v, err := propertyrpc.UnmarshalValue(structpb.NewStructValue(s))
 	if err != nil {
 		return nil, err
 	}
-	return fromPropertyValue(pm.Get("v")), nil
+	return fromPropertyValue(v), nil
 }
 
 // fromPropertyValue converts the SDK's decoding of a signed struct.
