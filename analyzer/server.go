@@ -43,6 +43,10 @@ type Server struct {
 
 	cancel     chan struct{}
 	cancelOnce sync.Once
+	// evaluating, when set (by tests), is called with each Analyze's
+	// context just before its policies run: a test holds an evaluation
+	// in flight with it, so Cancel can be tested without racing a sleep.
+	evaluating func(context.Context)
 
 	mu         sync.Mutex // serializes session replacement, never held by Analyze
 	sess       atomic.Pointer[session]
@@ -523,6 +527,9 @@ func (s *Server) analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest, pro
 	sess, res, err := s.resource(req, props)
 	if err != nil {
 		return nil, err
+	}
+	if s.evaluating != nil {
+		s.evaluating(ctx)
 	}
 	resp := &pulumirpc.AnalyzeResponse{}
 	typeOf := func(string) string { return res.Type }

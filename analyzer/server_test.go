@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -291,6 +292,18 @@ func TestAnalyzeStack(t *testing.T) {
 func TestCancel(t *testing.T) {
 	t.Parallel()
 	srv := testServer(t)
+	// The evaluation is held in flight until Cancel has reached it, then
+	// runs the spin policy with the cancelled context.
+	inFlight := make(chan struct{})
+	var once sync.Once
+	srv.evaluating = func(ctx context.Context) {
+		once.Do(func() { close(inFlight) })
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Minute):
+			t.Error("Cancel did not reach the evaluation in flight")
+		}
+	}
 	c := newTestClient(t, srv)
 	done := make(chan error, 1)
 	go func() {
@@ -298,17 +311,17 @@ func TestCancel(t *testing.T) {
 			Properties: props(t, resource.PropertyMap{})})
 		done <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	<-inFlight
 	if _, err := c.Cancel(t.Context(), &emptypb.Empty{}); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if status.Code(err) != codes.Canceled {
-			t.Errorf("Analyze after Cancel: %v, want Canceled", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Cancel did not stop the evaluation")
+	if err := <-done; status.Code(err) != codes.Canceled {
+		t.Errorf("Analyze after Cancel: %v, want Canceled", err)
+	}
+	// Every later evaluation is refused too, and the server still answers.
+	_, err := c.Analyze(t.Context(), sgRequest(t))
+	if status.Code(err) != codes.Canceled {
+		t.Errorf("Analyze after Cancel: %v, want Canceled", err)
 	}
 	if _, err := c.GetPluginInfo(t.Context(), &emptypb.Empty{}); err != nil {
 		t.Errorf("the server died: %v", err)
