@@ -81,8 +81,11 @@ func (w *stackWire) read(consume bool, f func(r *pulumirpc.AnalyzerResource) err
 			return malformed(err)
 		}
 		num, typ := protowire.DecodeTag(tag)
+		if num < protowire.MinValidNumber {
+			return malformed(fmt.Errorf("invalid field number %d", num))
+		}
 		if num != 1 || typ != protowire.BytesType { // 1 is resources; skip what a newer engine adds
-			if err := skipField(rd, typ); err != nil {
+			if err := skipField(rd, num, typ, 0); err != nil {
 				return malformed(err)
 			}
 			continue
@@ -109,9 +112,42 @@ func (w *stackWire) read(consume bool, f func(r *pulumirpc.AnalyzerResource) err
 	return nil
 }
 
-func skipField(rd *mem.Reader, typ protowire.Type) error {
+// maxGroupDepth is how deeply skipField follows nested groups, the limit
+// protobuf-go's own decoder applies.
+const maxGroupDepth = 10000
+
+// skipField reads past the value of field num, of wire type typ, as
+// proto.Unmarshal would skip an unknown field: a group (a wire type no
+// current engine sends) up to its matching end.
+func skipField(rd *mem.Reader, num protowire.Number, typ protowire.Type, depth int) error {
 	var n uint64
 	switch typ {
+	case protowire.StartGroupType:
+		if depth >= maxGroupDepth {
+			return fmt.Errorf("groups nested deeper than %d", maxGroupDepth)
+		}
+		for {
+			tag, err := binary.ReadUvarint(rd)
+			if err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return err
+			}
+			n, t := protowire.DecodeTag(tag)
+			if n < protowire.MinValidNumber {
+				return fmt.Errorf("invalid field number %d", n)
+			}
+			if t == protowire.EndGroupType {
+				if n != num {
+					return fmt.Errorf("group %d ended by %d", num, n)
+				}
+				return nil
+			}
+			if err := skipField(rd, n, t, depth+1); err != nil {
+				return err
+			}
+		}
 	case protowire.VarintType:
 		_, err := binary.ReadUvarint(rd)
 		return err

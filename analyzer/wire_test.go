@@ -6,11 +6,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/warden-policy/warden/internal/bench"
 )
 
 func TestStackWire(t *testing.T) {
@@ -107,4 +111,98 @@ func TestWireOtherServer(t *testing.T) {
 	if !proto.Equal(rec.analyze, req) || !proto.Equal(rec.remediate, req) || !proto.Equal(rec.stack, stack) {
 		t.Errorf("received %v / %v / %v", rec.analyze, rec.remediate, rec.stack)
 	}
+}
+
+// wireRequestSeeds are Analyze requests of the driver's corpus, marshalled
+// as the engine sends them.
+func wireRequestSeeds(t testing.TB) [][]byte {
+	t.Helper()
+	reqs, err := bench.AnalyzeRequests(bench.Corpus("s", "p", 12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for _, r := range reqs {
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// FuzzRequestWire: an Analyze request split on the wire, its properties
+// decoded by propsFromWire, gives what proto.Unmarshal and propsFromProto
+// give, and fails exactly when that path fails.
+func FuzzRequestWire(f *testing.F) {
+	for _, b := range wireRequestSeeds(f) {
+		f.Add(b)
+	}
+	f.Add([]byte{0x12, 0x05, 0x0a})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		full := new(pulumirpc.AnalyzeRequest)
+		want, werr := map[string]any(nil), proto.Unmarshal(b, full)
+		if werr == nil {
+			want, werr = propsFromProto(full.GetProperties())
+		}
+		var w requestWire
+		got, gerr := map[string]any(nil), w.split(b)
+		if gerr == nil {
+			got, gerr = w.properties()
+		}
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("proto: %v, wire: %v", werr, gerr)
+		}
+		if werr != nil {
+			return
+		}
+		if d := cmp.Diff(want, got, cmpopts.EquateNaNs()); d != "" {
+			t.Fatalf("properties (-proto +wire):\n%s", d)
+		}
+		full.Properties = nil
+		if !proto.Equal(full, w.req) {
+			t.Fatalf("request: proto %v, wire %v", full, w.req)
+		}
+	})
+}
+
+// FuzzStackWire: the resources of an AnalyzeStack request read from its
+// wire form, in pieces, are those proto.Unmarshal finds; a message it
+// accepts, the wire reader accepts.
+func FuzzStackWire(f *testing.F) {
+	stack, err := bench.StackRequest(bench.Corpus("s", "p", 12))
+	if err != nil {
+		f.Fatal(err)
+	}
+	seed, err := proto.MarshalOptions{Deterministic: true}.Marshal(stack)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add(protowire.AppendString(protowire.AppendTag(seed, 7, protowire.BytesType), "future"))
+	f.Add([]byte{0x80})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		full := new(pulumirpc.AnalyzeStackRequest)
+		werr := proto.Unmarshal(b, full)
+		var got []*pulumirpc.AnalyzerResource
+		gerr := wire(b).each(func(r *pulumirpc.AnalyzerResource) error {
+			got = append(got, r)
+			return nil
+		})
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("proto: %v, wire: %v", werr, gerr)
+		}
+		if werr != nil {
+			return
+		}
+		if len(got) != len(full.GetResources()) {
+			t.Fatalf("wire read %d resources, proto %d", len(got), len(full.GetResources()))
+		}
+		for i, r := range full.GetResources() {
+			if !proto.Equal(r, got[i]) {
+				t.Fatalf("resource %d: proto %v, wire %v", i, r, got[i])
+			}
+		}
+	})
 }
