@@ -22,8 +22,12 @@
 //
 // Messages are rendered from a second, masked view of the same input in which
 // every secret is an unknown flagged as secret: anything derived from a
-// secret renders as [secret], anything unknown as [unknown]. Error text is
-// scrubbed of secret plaintexts as a second line of defence.
+// secret renders as [secret], anything unknown as [unknown]. Error text comes
+// from the masked view too: when the input holds secrets, a failing
+// expression is evaluated again with them masked, and an error only a
+// secret explains is reported without its details, because CEL and its
+// helpers quote their arguments. Every text is also scrubbed of secret
+// plaintexts, quoted or escaped, as a last line of defence.
 //
 // # Numbers
 //

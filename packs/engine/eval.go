@@ -193,17 +193,21 @@ func (s *state) lookup(id int64) (marker, bool) {
 	return marker{}, false
 }
 
-// scrub replaces every known secret plaintext in text. Rendering already
-// masks values derived from secrets; this also covers error text. One
-// replacer serves the whole evaluation: a stack holds many secrets.
+// scrub replaces every known secret plaintext, in each of its escaped
+// forms, in text. Rendering already masks values derived from secrets and
+// errorText keeps them out of error text; this is the last line of defence.
+// One replacer serves the whole evaluation: a stack holds many secrets.
 func (s *state) scrub(text string) string {
 	if s.scrubber == nil {
-		secrets := append(append([]string(nil), s.m.secrets...), s.r.stack.m.secrets...)
+		var forms []string
+		for _, sec := range slices.Concat(s.m.secrets, s.r.stack.m.secrets) {
+			forms = append(forms, SecretForms(sec)...)
+		}
 		// Longest first: a secret that contains another is replaced whole.
-		slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
-		pairs := make([]string, 0, 2*len(secrets))
-		for _, sec := range secrets {
-			pairs = append(pairs, sec, "[secret]")
+		slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+		pairs := make([]string, 0, 2*len(forms))
+		for _, f := range forms {
+			pairs = append(pairs, f, "[secret]")
 		}
 		s.scrubber = strings.NewReplacer(pairs...)
 	}
@@ -305,7 +309,7 @@ func (s *state) run(pol *Policy, set *policySettings) (res Result) {
 			return res
 		case v == types.True:
 		default:
-			if !s.undecidedOrError(&res, v, -1, "when") {
+			if !s.undecidedOrError(&res, v, -1, "when", s.again(pol, set, pol.when, nil)) {
 				return res
 			}
 		}
@@ -320,7 +324,7 @@ func (s *state) run(pol *Policy, set *policySettings) (res Result) {
 		if !types.IsUnknownOrError(list) {
 			list = types.NewErr("want a list, got %s", list.Type().TypeName())
 		}
-		s.undecidedOrError(&res, list, -1, "forEach")
+		s.undecidedOrError(&res, list, -1, "forEach", s.again(pol, set, pol.forEach, nil))
 		return res
 	}
 	var maskedItems traits.Lister
@@ -362,7 +366,7 @@ func (s *state) check(res *Result, act *activation, pol *Policy, set *policySett
 		if _, isBool := v.(types.Bool); !isBool && !types.IsUnknownOrError(v) {
 			v = types.NewErr("violation must be a bool, got %s", v.Type().TypeName())
 		}
-		s.undecidedOrError(res, v, item, "violation")
+		s.undecidedOrError(res, v, item, "violation", s.again(pol, set, pol.violation, maskedItem))
 	}
 }
 
@@ -383,18 +387,19 @@ func itemURN(act *activation) string {
 }
 
 // undecidedOrError records an unknown or error verdict; it reports whether
-// the value was neither (evaluation may go on).
-func (s *state) undecidedOrError(res *Result, v ref.Val, item int, what string) bool {
+// the value was neither (evaluation may go on). again evaluates the same
+// expression in the masked view, for errorText.
+func (s *state) undecidedOrError(res *Result, v ref.Val, item int, what string, again func() ref.Val) bool {
 	switch v := v.(type) {
 	case *types.Unknown:
 		res.Undecided = append(res.Undecided, Undecided{Item: item, Values: s.refs(v)})
 		return false
 	case *types.Err:
-		msg := s.scrub(v.Error())
 		if errors.Is(v.Unwrap(), context.Canceled) || errors.Is(v.Unwrap(), context.DeadlineExceeded) {
 			res.Errors = append(res.Errors, fmt.Errorf("%s: %w", what, v.Unwrap()))
 			return false
 		}
+		msg := s.errorText(v, again)
 		if item >= 0 {
 			msg = fmt.Sprintf("forEach element %d: %s", item, msg)
 		}
@@ -402,6 +407,41 @@ func (s *state) undecidedOrError(res *Result, v ref.Val, item int, what string) 
 		return false
 	}
 	return true
+}
+
+// withheld is the text of an error that only a secret's value explains.
+const withheld = "the error depends on a secret value; its details are withheld"
+
+// errorText is the text of an evaluation error, safe to show. Error text is
+// written by CEL and its helpers, which quote their arguments (timestamp()
+// and friends, in every escaping there is, and after any transformation of
+// the value), so scrubbing the plaintext cannot be enough: when the input
+// holds secrets, the failing expression runs again in the masked view,
+// where no secret is there to quote, and that run's error is the one shown.
+// If the masked run does not fail the same way, the error is the secret's
+// doing and its details are withheld. The verdict stays an error either
+// way; only its text changes.
+func (s *state) errorText(e *types.Err, again func() ref.Val) string {
+	if !s.secrets || again == nil {
+		return s.scrub(e.Error())
+	}
+	if me, ok := again().(*types.Err); ok {
+		return s.scrub(me.Error())
+	}
+	return withheld
+}
+
+// again returns a function evaluating p in the masked view, for the
+// element maskedItem gives when the policy iterates (nil otherwise).
+func (s *state) again(pol *Policy, set *policySettings, p *program, maskedItem func() any) func() ref.Val {
+	return func() ref.Val {
+		mv := s.masked()
+		act := s.activation(&mv, pol, set)
+		if maskedItem != nil {
+			act = act.withItem(maskedItem())
+		}
+		return act.eval(p)
+	}
 }
 
 // refs lists the unknown values an unknown verdict depends on, sorted.

@@ -68,7 +68,7 @@ func (s *state) apply(pol *Policy, set *policySettings, props map[string]any) (m
 		case *types.Unknown:
 			return nil, fmt.Errorf("remediate %s: the value depends on %s, unknown during preview", a.text, refList(s.refs(v)))
 		case *types.Err:
-			return nil, fmt.Errorf("remediate %s: %s", a.text, s.scrub(v.Error()))
+			return nil, fmt.Errorf("remediate %s: %s", a.text, s.errorText(v, s.again(pol, set, a.prg, nil)))
 		}
 		nv, err := fromCEL(v)
 		if err != nil {

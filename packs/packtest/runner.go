@@ -311,7 +311,8 @@ func caseSecrets(c *Case) []string {
 	return out
 }
 
-// leakedSecret names the part of r that shows one of secrets, or "".
+// leakedSecret names the part of r that shows one of secrets, in any
+// rendering, or "".
 func leakedSecret(r *engine.Result, secrets []string) string {
 	if len(secrets) == 0 {
 		return ""
@@ -328,8 +329,11 @@ func leakedSecret(r *engine.Result, secrets []string) string {
 	}
 	for where, text := range texts {
 		for _, s := range secrets {
-			if strings.Contains(text, s) {
-				return where
+			// Quoted, JSON- or XML-escaped, a secret is still shown.
+			for _, form := range engine.SecretForms(s) {
+				if strings.Contains(text, form) {
+					return where
+				}
 			}
 		}
 	}
