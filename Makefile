@@ -10,7 +10,7 @@ export GOBIN
 VERSION ?= 0.1.0
 LDFLAGS := -X github.com/warden-policy/warden/internal/version.Version=$(VERSION)
 
-.PHONY: install build test lint unit catalog e2e e2e-tools bench bench-go load bench-setup
+.PHONY: install build test lint unit fuzz catalog e2e e2e-tools bench bench-go load bench-setup
 
 # The end-to-end tests drive the real Pulumi CLI, built from the Go module
 # proxy into a cache shared by every checkout.
@@ -44,6 +44,12 @@ lint:
 unit:
 	$(GO) test -race -count=1 ./...
 
+# Every fuzz target, briefly (FUZZTIME=10m for a campaign); their seed
+# corpora already run in unit.
+FUZZTIME ?= 5s
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) bash scripts/fuzz.sh
+
 e2e-tools:
 	bash scripts/e2e-tools.sh
 
@@ -54,7 +60,7 @@ e2e: e2e-tools
 catalog:
 	$(GO) run ./cmd/warden test --coverage --min-coverage 100 $(wildcard packs/builtin/*/)
 
-test: lint unit catalog e2e
+test: lint unit fuzz catalog e2e
 
 # Go benchmarks of the engine and the catalog (go test -bench).
 bench-go:
