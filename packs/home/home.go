@@ -384,6 +384,9 @@ type candidate struct {
 func (l *library) candidates(name string) ([]candidate, spec.ErrorList) {
 	var out []candidate
 	var errs spec.ErrorList
+	if !spec.ValidName(name) { // never a path: packs/../x is not a pack
+		return nil, nil
+	}
 	if slices.Contains(builtin.Names(), name) {
 		if p, err := builtin.Pack(name); err == nil {
 			out = append(out, candidate{version: semver.MustParse(p.Version), source: "built-in", pack: p})

@@ -15,6 +15,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// ValidName reports whether s can name a pack or a policy: the engine's
+// rule (NameRE), and not "." or "..", which the rule allows but which, as
+// a pack's folder under packs/, would name another folder.
+func ValidName(s string) bool { return NameRE.MatchString(s) && strings.Trim(s, ".") != "" }
+
 var (
 	// NameRE is the Pulumi engine's rule for pack names; Warden applies it to
 	// policy names too, since they become --policy-pack-config keys.
@@ -100,8 +105,8 @@ func ParsePack(file string, data []byte) (*Pack, error) {
 	}
 	d.require(root, "name", p.Name != "")
 	d.require(root, "version", p.Version != "")
-	if p.Name != "" && !NameRE.MatchString(p.Name) {
-		d.errorf(d.valueOf(root, "name"), CodeInvalid, "pack name %q must match %s", p.Name, NameRE)
+	if p.Name != "" && !ValidName(p.Name) {
+		d.errorf(d.valueOf(root, "name"), CodeInvalid, "pack name %q must match %s and not be all dots", p.Name, NameRE)
 	}
 	if p.Version != "" && !IsSemver(p.Version) {
 		d.errorf(d.valueOf(root, "version"), CodeInvalid, "version %q is not a semantic version (MAJOR.MINOR.PATCH)", p.Version)
@@ -200,8 +205,8 @@ func (d *decoder) policy(n *yaml.Node) *Policy {
 	case pol.Name == "":
 	case pol.Name == "all":
 		d.errorf(d.valueOf(n, "name"), CodeInvalid, `a policy may not be named "all": the name is reserved for config that applies to every policy`)
-	case !NameRE.MatchString(pol.Name):
-		d.errorf(d.valueOf(n, "name"), CodeInvalid, "policy name %q must match %s", pol.Name, NameRE)
+	case !ValidName(pol.Name):
+		d.errorf(d.valueOf(n, "name"), CodeInvalid, "policy name %q must match %s and not be all dots", pol.Name, NameRE)
 	}
 	if pol.Kind == StackKind {
 		if len(pol.ResourceTypes) > 0 {

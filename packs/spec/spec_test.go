@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -76,5 +77,19 @@ func TestLevelRank(t *testing.T) {
 	}
 	if Level("strict").Valid() {
 		t.Error("unknown level is valid")
+	}
+}
+
+// TestValidName: the engine's name rule, without the names that would be
+// another folder when a pack's name becomes one.
+func TestValidName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"aws-foundations": true, "a.b": true, "v1.2_x": true, ".hidden": true,
+		".": false, "..": false, "...": false, "": false, "a/b": false, `a\b`: false, "a b": false,
+		strings.Repeat("a", 101): false,
+	} {
+		if got := ValidName(name); got != want {
+			t.Errorf("ValidName(%q) = %v, want %v", name, got, want)
+		}
 	}
 }
