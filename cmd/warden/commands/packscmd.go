@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/warden-policy/warden/internal/analyze"
 	"github.com/warden-policy/warden/internal/stackexport"
@@ -47,37 +48,6 @@ type policyInfo struct {
 	Framework   string `json:"framework,omitempty"`
 }
 
-// allPacks lists the built-in packs and, with a home, the home's own packs
-// (every version in packs/).
-func allPacks(homeDir string) ([]*engine.Pack, map[*engine.Pack]string, error) {
-	src := map[*engine.Pack]string{}
-	packs, err := builtin.Packs()
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, p := range packs {
-		src[p] = "built-in"
-	}
-	if homeDir == "" {
-		homeDir = os.Getenv("WARDEN_HOME")
-	}
-	if homeDir != "" {
-		files, _ := filepath.Glob(filepath.Join(homeDir, home.PacksDir, "*", spec.PackFile))
-		more, _ := filepath.Glob(filepath.Join(homeDir, home.PacksDir, "*", "*", spec.PackFile))
-		files = append(files, more...)
-		sort.Strings(files)
-		for _, f := range files {
-			p, err := engine.Load(filepath.Dir(f))
-			if err != nil {
-				return nil, nil, err
-			}
-			packs = append(packs, p)
-			src[p] = filepath.Dir(f)
-		}
-	}
-	return packs, src, nil
-}
-
 func frameworks(p *engine.Pack) []string {
 	seen := map[string]bool{}
 	out := []string{} // JSON: [] rather than null
@@ -114,15 +84,13 @@ func newCmdPacksList(ios *IOStreams) *cobra.Command {
 					views = append(views, packView{Name: p.Name, Version: p.Version, Source: "built-in", Policies: len(p.Policies), Frameworks: frameworks(p)})
 				}
 			case "organization":
-				dir, err := homeDir(homeFlag)
+				h, err := loadHome(homeFlag, nil) // else the built-in packs, as groups list
 				if err != nil {
 					return err
 				}
-				h, err := home.Load(dir)
-				if err != nil {
+				if views, err = organizationPacks(h); err != nil {
 					return err
 				}
-				views = organizationPacks(h)
 			default:
 				return &FlagError{Err: fmt.Errorf("--view %q: want organization or available", view)}
 			}
@@ -157,7 +125,7 @@ func newCmdPacksList(ios *IOStreams) *cobra.Command {
 
 // organizationPacks lists the packs a home uses in its groups and the ones
 // it has published, each version once, with the groups that list it.
-func organizationPacks(h *home.Home) []packView {
+func organizationPacks(h *home.Home) ([]packView, error) {
 	type key struct{ name, version string }
 	byKey := map[key]*packView{}
 	var order []key
@@ -179,13 +147,13 @@ func organizationPacks(h *home.Home) []packView {
 		}
 	}
 	if h.Dir != "" {
-		files, _ := filepath.Glob(filepath.Join(h.Dir, home.PacksDir, "*", spec.PackFile))
-		more, _ := filepath.Glob(filepath.Join(h.Dir, home.PacksDir, "*", "*", spec.PackFile))
-		files = append(files, more...)
-		sort.Strings(files)
-		for _, f := range files {
-			if p, err := engine.Load(filepath.Dir(f)); err == nil {
-				add(p, filepath.Dir(f), "")
+		avail, err := home.Packs(h.Dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range avail {
+			if a.Source != "built-in" {
+				add(a.Pack, a.Source, "")
 			}
 		}
 	}
@@ -194,7 +162,7 @@ func organizationPacks(h *home.Home) []packView {
 		out = append(out, *byKey[k])
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return out, nil
 }
 
 func newCmdPacksShow(ios *IOStreams) *cobra.Command {
@@ -227,21 +195,16 @@ type entityView struct {
 func packsShowRun(ctx context.Context, ios *IOStreams, ref, homeFlag, backend, output string) error {
 	name, ver, _ := strings.Cut(ref, "@")
 	dir := firstNonEmpty(homeFlag, envHome())
-	packs, src, err := allPacks(dir)
+	avail, err := home.FindPack(dir, name, ver)
+	if errors.Is(err, home.ErrNoPack) {
+		return &InputError{Err: fmt.Errorf("no pack %s (warden packs list shows them)", ref)}
+	}
 	if err != nil {
 		return err
 	}
-	var found *engine.Pack
-	for _, p := range packs {
-		if p.Name == name && (ver == "" || p.Version == ver) && (found == nil || p.Version > found.Version) {
-			found = p
-		}
-	}
-	if found == nil {
-		return &InputError{Err: fmt.Errorf("no pack %s (warden packs list shows them)", ref)}
-	}
+	found := avail.Pack
 	publisher := "built-in (Warden)"
-	if src[found] != "built-in" {
+	if avail.Source != "built-in" {
 		publisher = "organization"
 	}
 	v := struct {
@@ -252,7 +215,7 @@ func packsShowRun(ctx context.Context, ios *IOStreams, ref, homeFlag, backend, o
 		Entities    []entityView `json:"entitiesApplied"`
 		Stacks      []string     `json:"stacks,omitempty"`
 	}{
-		packView:  packView{Name: found.Name, Version: found.Version, Source: src[found], Policies: len(found.Policies), Frameworks: frameworks(found)},
+		packView:  packView{Name: found.Name, Version: found.Version, Source: avail.Source, Policies: len(found.Policies), Frameworks: frameworks(found)},
 		Publisher: publisher, Description: found.Description, Tags: found.Tags, Entities: []entityView{},
 	}
 	for _, pol := range found.Policies {

@@ -1,0 +1,74 @@
+package commands
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// packHome is a policy home with versions of pack acme published under
+// packs/acme/<version>/.
+func packHome(t *testing.T, versions ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "warden.yaml"), "groups:\n  - name: default\n    mode: preventative\n    default: true\n    packs: [{pack: acme}]\n")
+	for _, v := range versions {
+		writeFile(t, filepath.Join(dir, "packs", "acme", v, "pack.yaml"), fmt.Sprintf(
+			"name: acme\nversion: %s\ndescription: version %s\npolicies:\n  - name: p\n    description: d\n    violation: \"false\"\n", v, v))
+	}
+	return dir
+}
+
+// TestPacksShowNewest: versions compare as semver, not as strings.
+func TestPacksShowNewest(t *testing.T) {
+	dir := packHome(t, "1.9.0", "1.10.0", "1.2.0")
+	for _, tc := range []struct{ ref, want string }{
+		{"acme", "1.10.0"}, {"acme@1.9.0", "1.9.0"}, {"acme@~1.2", "1.2.0"}, {"acme@^1", "1.10.0"},
+	} {
+		ref, want := tc.ref, tc.want
+		ios, out, errOut := TestStreams()
+		if code := Main([]string{"packs", "show", ref, "--home", dir, "-o", "json"}, ios); code != ExitOK {
+			t.Errorf("packs show %s: exit %d: %s", ref, code, errOut)
+			continue
+		}
+		var v struct{ Version string }
+		if err := json.Unmarshal(out.Bytes(), &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.Version != want {
+			t.Errorf("packs show %s shows %s, want %s", ref, v.Version, want)
+		}
+	}
+	ios, _, errOut := TestStreams()
+	if code := Main([]string{"packs", "show", "acme@2.0.0", "--home", dir}, ios); code != ExitInput || !strings.Contains(errOut.String(), "no pack acme@2.0.0") {
+		t.Errorf("packs show acme@2.0.0: exit %d, %s", code, errOut)
+	}
+	ios, _, errOut = TestStreams()
+	if code := Main([]string{"packs", "show", "..", "--home", dir}, ios); code != ExitInput || !strings.Contains(errOut.String(), "no pack ..") {
+		t.Errorf("packs show ..: exit %d, %s", code, errOut)
+	}
+}
+
+// TestPacksListWithoutHome: outside a policy home, packs list shows the
+// built-in packs, as groups list does.
+func TestPacksListWithoutHome(t *testing.T) {
+	t.Setenv("WARDEN_HOME", "")
+	t.Chdir(t.TempDir())
+	ios, out, errOut := TestStreams()
+	if code := Main([]string{"packs", "list"}, ios); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out.String(), "aws-foundations") || !strings.Contains(out.String(), "built-in") {
+		t.Errorf("packs list outside a home:\n%s", out)
+	}
+	// With a home, its published versions are listed, newest first.
+	ios, out, errOut = TestStreams()
+	if code := Main([]string{"packs", "list", "--home", packHome(t, "1.9.0", "1.10.0")}, ios); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if i, j := strings.Index(out.String(), "1.10.0"), strings.Index(out.String(), "1.9.0"); i < 0 || j < 0 || i > j {
+		t.Errorf("packs list with a home:\n%s", out)
+	}
+}
