@@ -5,8 +5,10 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -17,6 +19,16 @@ func Main(args []string, ios *IOStreams) int {
 	defer stop()
 	root := NewRootCmd(ios)
 	root.SetArgs(args)
+	// An unknown command is a usage error; cobra reports it as a plain
+	// error (and not at all under a command group), found by the same
+	// lookup Execute makes.
+	c, rest, err := root.Find(args)
+	if err == nil && c.HasSubCommands() && !c.Runnable() && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		err = fmt.Errorf("unknown command %q for %q", rest[0], c.CommandPath()) // cobra would print help and exit 0
+	}
+	if err != nil {
+		return exitCode(&FlagError{Err: err}, ios)
+	}
 	return exitCode(root.ExecuteContext(ctx), ios)
 }
 

@@ -72,3 +72,25 @@ func TestPacksListWithoutHome(t *testing.T) {
 		t.Errorf("packs list with a home:\n%s", out)
 	}
 }
+
+// TestUnknownCommand: a command that does not exist is a usage error,
+// at the top and under a command group.
+func TestUnknownCommand(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"no-such-command"}, `unknown command "no-such-command" for "warden"`},
+		{[]string{"groups", "nope"}, `unknown command "nope" for "warden groups"`},
+		{[]string{"packs", "nope", "x"}, `unknown command "nope" for "warden packs"`},
+	} {
+		ios, _, errOut := TestStreams()
+		if code := Main(tc.args, ios); code != ExitInput || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("warden %s: exit %d, stderr %q", strings.Join(tc.args, " "), code, errOut)
+		}
+	}
+	ios, _, errOut := TestStreams()
+	if code := Main([]string{"groups"}, ios); code != ExitOK {
+		t.Errorf("warden groups (help): exit %d, %s", code, errOut)
+	}
+}
