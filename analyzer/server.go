@@ -605,10 +605,13 @@ func (s *Server) analyzeStack(ctx context.Context, first string, each func(func(
 // remediation carries the complete inputs after it, as the engine expects.
 // An excepted resource is not remediated.
 func (s *Server) Remediate(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.RemediateResponse, error) {
-	return s.remediate(ctx, req, nil)
+	return s.remediate(ctx, req, nil, func() (*structpb.Struct, error) { return req.GetProperties(), nil })
 }
 
-func (s *Server) remediate(ctx context.Context, req *pulumirpc.AnalyzeRequest, props func() (map[string]any, error)) (*pulumirpc.RemediateResponse, error) {
+// remediate is Remediate over properties decoded by props (nil: from the
+// request); raw gives them as sent, for the engine's internal keys.
+func (s *Server) remediate(ctx context.Context, req *pulumirpc.AnalyzeRequest, props func() (map[string]any, error),
+	raw func() (*structpb.Struct, error)) (*pulumirpc.RemediateResponse, error) {
 	ctx, cancel := s.stoppable(ctx)
 	defer cancel()
 	sess, res, err := s.resource(req, props)
@@ -634,6 +637,9 @@ func (s *Server) remediate(ctx context.Context, req *pulumirpc.AnalyzeRequest, p
 				if err != nil {
 					return nil, status.Errorf(codes.Internal, "%s: encoding remediated inputs: %v", name, err)
 				}
+				if err := keepInternal(st, raw); err != nil {
+					return nil, status.Errorf(codes.InvalidArgument, "%s: %v", req.GetUrn(), err)
+				}
 				out.Properties = st
 			case len(rem.Result.Errors) > 0:
 				// A warning the engine shows; the analysis that follows
@@ -650,6 +656,27 @@ func (s *Server) remediate(ctx context.Context, req *pulumirpc.AnalyzeRequest, p
 		return nil, err
 	}
 	return resp, nil
+}
+
+// keepInternal copies the engine's internal keys (__defaults, __meta: keys
+// starting with __, which policies never see) from the inputs as sent into
+// remediated ones. The engine sends them to Remediate and takes what comes
+// back as the resource's complete inputs, as Pulumi's own analyzer server
+// does (SkipInternalKeys: false): dropping them would lose the provider's
+// record of which inputs are defaults.
+func keepInternal(st *structpb.Struct, raw func() (*structpb.Struct, error)) error {
+	orig, err := raw()
+	if err != nil {
+		return fmt.Errorf("decoding properties: %w", err)
+	}
+	for k, v := range orig.GetFields() {
+		if strings.HasPrefix(k, "__") {
+			if _, ok := st.Fields[k]; !ok {
+				st.Fields[k] = v
+			}
+		}
+	}
+	return nil
 }
 
 // Cancel stops every evaluation in flight and every later one.

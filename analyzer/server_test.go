@@ -241,18 +241,35 @@ func TestConfigure(t *testing.T) {
 	}
 }
 
+// TestRemediate: a remediation carries the complete inputs, secrets kept
+// secret and the engine's internal keys kept, through the wire decoder and
+// through the plain method.
 func TestRemediate(t *testing.T) {
 	t.Parallel()
-	c := newTestClient(t, testServer(t))
+	srv := testServer(t)
+	c := newTestClient(t, srv)
 	req := &pulumirpc.AnalyzeRequest{
 		Urn: "urn:pulumi:prod::web::aws:ebs/volume:Volume::data", Type: "aws:ebs/volume:Volume", Name: "data",
 		Properties: props(t, resource.PropertyMap{
-			"size":      resource.NewNumberProperty(100),
-			"encrypted": resource.NewBoolProperty(false),
-			"kmsKeyId":  resource.MakeSecret(resource.NewStringProperty("arn:aws:kms:key/secret-key")),
+			"size":       resource.NewNumberProperty(100),
+			"encrypted":  resource.NewBoolProperty(false),
+			"kmsKeyId":   resource.MakeSecret(resource.NewStringProperty("arn:aws:kms:key/secret-key")),
+			"__defaults": resource.NewArrayProperty([]resource.PropertyValue{resource.NewStringProperty("size")}),
 		}),
 	}
-	resp, err := c.Remediate(t.Context(), req)
+	for _, remediate := range []func(context.Context, *pulumirpc.AnalyzeRequest) (*pulumirpc.RemediateResponse, error){
+		func(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.RemediateResponse, error) {
+			return c.Remediate(ctx, req)
+		},
+		srv.Remediate,
+	} {
+		checkRemediation(t, remediate, req)
+	}
+}
+
+func checkRemediation(t *testing.T, remediate func(context.Context, *pulumirpc.AnalyzeRequest) (*pulumirpc.RemediateResponse, error), req *pulumirpc.AnalyzeRequest) {
+	t.Helper()
+	resp, err := remediate(t.Context(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,6 +286,9 @@ func TestRemediate(t *testing.T) {
 	}
 	if !got["kmsKeyId"].IsSecret() {
 		t.Errorf("a secret input lost its secretness: %v", got["kmsKeyId"])
+	}
+	if d := got["__defaults"]; !d.IsArray() || len(d.ArrayValue()) != 1 || d.ArrayValue()[0].StringValue() != "size" {
+		t.Errorf("the engine's __defaults were not kept: %v", got)
 	}
 }
 

@@ -227,6 +227,18 @@ func (w *requestWire) properties() (map[string]any, error) {
 	return propsFromWire(w.props)
 }
 
+// raw is the request's properties as a Struct, decoded whole.
+func (w *requestWire) raw() (*structpb.Struct, error) {
+	if w.props == nil {
+		return w.req.GetProperties(), nil
+	}
+	st := new(structpb.Struct)
+	if err := proto.Unmarshal(w.props, st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
 // stackCodec is the server's codec: protobuf, except that an AnalyzeStack
 // request is kept as bytes and the properties of Analyze and Remediate
 // requests are decoded straight into engine values (see propsFromWire).
@@ -256,16 +268,16 @@ func register(gs *grpc.Server, srv pulumirpc.AnalyzerServer) {
 			desc.Methods[i].Handler = analyzeStackHandler
 		case "Analyze":
 			desc.Methods[i].Handler = requestHandler(pulumirpc.Analyzer_Analyze_FullMethodName,
-				func(s *Server, ctx context.Context, req *pulumirpc.AnalyzeRequest, props func() (map[string]any, error)) (any, error) {
-					return s.analyze(ctx, req, props)
+				func(s *Server, ctx context.Context, w *requestWire) (any, error) {
+					return s.analyze(ctx, w.req, w.properties)
 				},
 				func(srv pulumirpc.AnalyzerServer, ctx context.Context, req *pulumirpc.AnalyzeRequest) (any, error) {
 					return srv.Analyze(ctx, req)
 				})
 		case "Remediate":
 			desc.Methods[i].Handler = requestHandler(pulumirpc.Analyzer_Remediate_FullMethodName,
-				func(s *Server, ctx context.Context, req *pulumirpc.AnalyzeRequest, props func() (map[string]any, error)) (any, error) {
-					return s.remediate(ctx, req, props)
+				func(s *Server, ctx context.Context, w *requestWire) (any, error) {
+					return s.remediate(ctx, w.req, w.properties, w.raw)
 				},
 				func(srv pulumirpc.AnalyzerServer, ctx context.Context, req *pulumirpc.AnalyzeRequest) (any, error) {
 					return srv.Remediate(ctx, req)
@@ -279,7 +291,7 @@ func register(gs *grpc.Server, srv pulumirpc.AnalyzerServer) {
 // the properties decoded from the wire; another implementation gets the
 // request decoded whole.
 func requestHandler(method string,
-	ours func(*Server, context.Context, *pulumirpc.AnalyzeRequest, func() (map[string]any, error)) (any, error),
+	ours func(*Server, context.Context, *requestWire) (any, error),
 	other func(pulumirpc.AnalyzerServer, context.Context, *pulumirpc.AnalyzeRequest) (any, error),
 ) func(any, context.Context, func(any) error, grpc.UnaryServerInterceptor) (any, error) {
 	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
@@ -291,15 +303,14 @@ func requestHandler(method string,
 			w := req.(*requestWire)
 			s, ok := srv.(*Server)
 			if !ok {
-				if w.props != nil {
-					w.req.Properties = new(structpb.Struct)
-					if err := proto.Unmarshal(w.props, w.req.Properties); err != nil {
-						return nil, status.Error(codes.InvalidArgument, err.Error())
-					}
+				st, err := w.raw()
+				if err != nil {
+					return nil, status.Error(codes.InvalidArgument, err.Error())
 				}
+				w.req.Properties = st
 				return other(srv.(pulumirpc.AnalyzerServer), ctx, w.req)
 			}
-			return ours(s, ctx, w.req, w.properties)
+			return ours(s, ctx, w)
 		}
 		if interceptor == nil {
 			return h(ctx, in)
