@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/warden-policy/warden/packs/spec"
 )
 
 // Editor changes a home's warden.yaml the way a person would: only the
@@ -64,6 +68,18 @@ func (e *Editor) Save() error {
 // ErrNoGroup is returned for a group the home does not have.
 var ErrNoGroup = errors.New("no such group")
 
+// RefusedError is an edit the editor will not make because it cannot make
+// it safely: the file is written in a shape it does not splice (flow-style
+// groups), or the result would change more than the edit asked for, or it
+// would leave the home governing nothing. Nothing is written; Pos says
+// where in warden.yaml the problem is, so a person can edit it by hand.
+type RefusedError struct {
+	Pos spec.Pos
+	Msg string
+}
+
+func (e *RefusedError) Error() string { return e.Pos.String() + ": " + e.Msg }
+
 type located struct {
 	root   *yaml.Node // the document's mapping
 	groups *yaml.Node // the groups sequence, nil if absent
@@ -84,7 +100,39 @@ func (e *Editor) locate() (*located, error) {
 			l.key, l.groups = l.root.Content[i], l.root.Content[i+1]
 		}
 	}
+	if err := e.spliceable(l); err != nil {
+		return nil, err
+	}
 	return l, nil
+}
+
+// spliceable refuses a groups list the line splicer cannot edit: it
+// rewrites whole lines, one group per "- " item, so groups must be a block
+// list (or the empty "groups: []", which AddGroup turns into one). In a
+// flow list every group can share a line with "groups:" and with each
+// other; splicing there once removed them all.
+func (e *Editor) spliceable(l *located) error {
+	g := l.groups
+	switch {
+	case g == nil:
+		return nil
+	case g.Kind == yaml.SequenceNode && g.Style&yaml.FlowStyle != 0 && len(g.Content) > 0:
+		return &RefusedError{Pos: e.pos(g), Msg: "groups is written in flow style ([{name: ...}, ...]): " +
+			"warden edits only a block list, one \"- name: ...\" item per group; rewrite it that way or edit it by hand"}
+	case g.Kind != yaml.SequenceNode:
+		return &RefusedError{Pos: e.pos(g), Msg: "groups is not written as a list (an alias or a tag?): " +
+			"warden edits only a block list, one \"- name: ...\" item per group; edit it by hand"}
+	}
+	for _, item := range g.Content {
+		if item.Kind != yaml.MappingNode {
+			return &RefusedError{Pos: e.pos(item), Msg: "this group is not written as a mapping (an alias?): edit it by hand"}
+		}
+	}
+	return nil
+}
+
+func (e *Editor) pos(n *yaml.Node) spec.Pos {
+	return spec.Pos{File: e.File, Line: n.Line, Col: n.Column}
 }
 
 // lines splits the source keeping line ends.
@@ -246,12 +294,35 @@ func (e *Editor) EditGroup(name string, fn func(*yaml.Node) error) error {
 	if err != nil {
 		return err
 	}
+	before := e.src
 	e.splice(from, to, text)
-	return nil
+	newName := name
+	if n := MapGet(node, "name"); n != nil {
+		newName = n.Value
+	}
+	return e.verify(before, e.pos(l.groups.Content[i]), name, func(old, cur []any) bool {
+		return len(cur) == len(old) && groupName(cur[i]) == newName &&
+			sameGroups(slices.Delete(slices.Clone(old), i, i+1), slices.Delete(slices.Clone(cur), i, i+1))
+	})
 }
 
 // AddGroup appends a group (a mapping node) after the last one.
 func (e *Editor) AddGroup(node *yaml.Node) error {
+	before := e.src
+	if err := e.addGroup(node); err != nil {
+		e.src = before
+		return err
+	}
+	name := ""
+	if n := MapGet(node, "name"); n != nil {
+		name = n.Value
+	}
+	return e.verify(before, spec.Pos{File: e.File}, name, func(old, cur []any) bool {
+		return len(cur) == len(old)+1 && groupName(cur[len(old)]) == name && sameGroups(old, cur[:len(old)])
+	})
+}
+
+func (e *Editor) addGroup(node *yaml.Node) error {
 	l, err := e.locate()
 	if err != nil {
 		return err
@@ -293,7 +364,7 @@ func (e *Editor) AddGroup(node *yaml.Node) error {
 		e.splice(line, line+1, strings.Repeat(" ", l.key.Column-1)+"groups:\n"+text)
 		return nil
 	}
-	return fmt.Errorf("%s: groups is written in flow style; edit it by hand", e.File)
+	return &RefusedError{Pos: e.pos(l.groups), Msg: "groups cannot be appended to here: edit it by hand"}
 }
 
 // RemoveGroup deletes a group and nothing else.
@@ -313,8 +384,60 @@ func (e *Editor) RemoveGroup(name string) error {
 	if from > 0 && strings.TrimSpace(lines[from-1]) == "" && from-1 >= l.key.Line {
 		from--
 	}
+	before := e.src
 	e.splice(from, to, "")
+	return e.verify(before, e.pos(l.groups.Content[i]), name, func(old, cur []any) bool {
+		return sameGroups(slices.Delete(slices.Clone(old), i, i+1), cur)
+	})
+}
+
+// verify re-reads the edited text and checks that the edit changed what it
+// was meant to and nothing else: everything outside groups is as before,
+// and ok approves the old and new groups lists. The splicer works on lines,
+// so a file laid out in a way it does not expect could otherwise lose or
+// change other groups silently. When the check fails, the text goes back
+// to before and the edit is refused.
+func (e *Editor) verify(before []byte, at spec.Pos, group string, ok func(old, cur []any) bool) error {
+	oldRest, old, err := splitGroups(before)
+	if err != nil {
+		e.src = before
+		return fmt.Errorf("%s: %w", e.File, err)
+	}
+	rest, cur, err := splitGroups(e.src)
+	if err != nil {
+		e.src = before
+		return &RefusedError{Pos: at, Msg: fmt.Sprintf("editing group %q would leave text that does not parse (%v): nothing was written; edit it by hand",
+			group, strings.TrimPrefix(err.Error(), "yaml: "))}
+	}
+	if !reflect.DeepEqual(oldRest, rest) || !ok(old, cur) {
+		e.src = before
+		return &RefusedError{Pos: at, Msg: fmt.Sprintf("editing group %q would change more of %s than that group: nothing was written; edit it by hand",
+			group, File)}
+	}
 	return nil
+}
+
+// splitGroups decodes warden.yaml into its groups list and everything else.
+func splitGroups(src []byte) (map[string]any, []any, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, nil, err
+	}
+	groups, _ := doc["groups"].([]any)
+	delete(doc, "groups")
+	return doc, groups, nil
+}
+
+// sameGroups compares decoded groups lists; nil and empty are the same.
+func sameGroups(a, b []any) bool {
+	return len(a) == len(b) && (len(a) == 0 || reflect.DeepEqual(a, b))
+}
+
+// groupName is the name of a decoded group, "" if it has none.
+func groupName(g any) string {
+	m, _ := g.(map[string]any)
+	s, _ := m["name"].(string)
+	return s
 }
 
 // Node helpers for edits.

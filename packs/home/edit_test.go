@@ -1,11 +1,16 @@
 package home
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/warden-policy/warden/packs/spec"
 )
 
 // TestEditGoldens applies each edit to testdata/edit/warden.yaml and
@@ -135,5 +140,75 @@ func TestSaveRefusesInvalid(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("left files behind: %v", entries)
+	}
+}
+
+// flowHome is issue 12's home: groups written in flow style, where every
+// group shares its line with "groups:". Splicing lines there once removed
+// every group, the default included.
+const flowHome = `organization: acme
+groups: [{name: default, mode: preventative, default: true, packs: [aws-foundations]}, {name: staging, stacks: ["*/staging"], packs: [kubernetes-baseline]}]
+`
+
+// TestEditFlowStyleRefused: every edit of flow-style groups is refused with
+// a RefusedError positioned at the groups list, and the text is unchanged.
+func TestEditFlowStyleRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		edit func(e *Editor) error
+	}{
+		{"remove", func(e *Editor) error { return e.RemoveGroup("staging") }},
+		{"edit", func(e *Editor) error {
+			return e.EditGroup("staging", func(n *yaml.Node) error {
+				MapSet(n, "stackRule", Scalar("tier=critical"))
+				return nil
+			})
+		}},
+		{"add", func(e *Editor) error { return e.AddGroup(Mapping("name", "qa", "mode", "preventative")) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, File), []byte(flowHome), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			e, err := OpenEditor(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tc.edit(e)
+			var refused *RefusedError
+			if !errors.As(err, &refused) {
+				t.Fatalf("got %v, want a *RefusedError", err)
+			}
+			want := filepath.Join(dir, File) + ":2:9: "
+			if !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "flow style") {
+				t.Errorf("error %q: want it to start with %q and name flow style", err, want)
+			}
+			if string(e.Source()) != flowHome {
+				t.Errorf("the text changed:\n%s", e.Source())
+			}
+		})
+	}
+}
+
+// TestVerifyRefusesCollateralChange: when a splice changes more than the
+// group it targets (here, a second group vanishes with the removed one),
+// the edit is refused and the text restored.
+func TestVerifyRefusesCollateralChange(t *testing.T) {
+	t.Parallel()
+	before := []byte("organization: acme\ngroups:\n  - name: default\n    default: true\n  - name: staging\n  - name: qa\n")
+	e := &Editor{File: File, src: []byte("organization: acme\ngroups:\n  - name: default\n    default: true\n")}
+	err := e.verify(before, spec.Pos{File: File, Line: 5, Col: 5}, "staging", func(old, cur []any) bool {
+		return sameGroups(slices.Delete(slices.Clone(old), 1, 2), cur)
+	})
+	var refused *RefusedError
+	if !errors.As(err, &refused) || !strings.HasPrefix(err.Error(), "warden.yaml:5:5: ") {
+		t.Fatalf("got %v, want a RefusedError at warden.yaml:5:5", err)
+	}
+	if string(e.Source()) != string(before) {
+		t.Errorf("the text was not restored:\n%s", e.Source())
 	}
 }

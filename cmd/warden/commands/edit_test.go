@@ -162,3 +162,38 @@ func TestPublishAndRemove(t *testing.T) {
 		t.Errorf("failing pack: %d %s", code, e)
 	}
 }
+
+// TestEditFlowStyleGroups is issue 12 item 1: with groups written in flow
+// style, groups remove once deleted every group (default included) and
+// exited 0, groups new exited 3 and groups edit 2 with a misleading YAML
+// message. Each is now refused with exit 2, a message naming the position
+// of the flow list, and the file untouched.
+func TestEditFlowStyleGroups(t *testing.T) {
+	t.Setenv("WARDEN_HOME", "")
+	dir := newHome(t)
+	file := filepath.Join(dir, "warden.yaml")
+	const flow = `organization: acme
+groups: [{name: default, mode: preventative, default: true, packs: [aws-foundations]}, {name: staging, stacks: ["*/staging"], packs: [kubernetes-baseline]}]
+`
+	for _, args := range [][]string{
+		{"groups", "remove", "staging"},
+		{"groups", "new", "qa", "--stack", "qa", "--pack", "aws-foundations"},
+		{"groups", "edit", "staging", "--add-stack", "qa"},
+		{"packs", "add", "kubernetes-baseline"},
+	} {
+		if err := os.WriteFile(file, []byte(flow), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ios, out, errOut := TestStreams()
+		code := Main(append(args, "--home", dir), ios)
+		if code != ExitInput {
+			t.Errorf("%v: exit %d, want %d; stdout %q stderr %q", args, code, ExitInput, out, errOut)
+		}
+		if want := file + ":2:9: "; !strings.Contains(errOut.String(), want) || !strings.Contains(errOut.String(), "flow style") {
+			t.Errorf("%v: stderr %q does not name %s and flow style", args, errOut, want)
+		}
+		if b, _ := os.ReadFile(file); string(b) != flow {
+			t.Errorf("%v changed warden.yaml:\n%s", args, b)
+		}
+	}
+}

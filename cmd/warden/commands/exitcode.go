@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/warden-policy/warden/packs/home"
 	"github.com/warden-policy/warden/packs/spec"
 )
 
@@ -48,12 +49,15 @@ func exitCode(err error, ios *IOStreams) int {
 	}
 	var fe *FlagError
 	var ie *InputError
+	var re *home.RefusedError
 	var pe *fs.PathError
 	switch {
 	case errors.As(err, &fe):
 		fmt.Fprintf(ios.ErrOut, "error: %v\nRun 'warden --help' for usage.\n", err)
 		return ExitInput
-	case errors.As(err, &ie), errors.As(err, &pe):
+	// A refused edit (one warden cannot make safely) wrote nothing and says
+	// where to look: bad input, like an invalid file.
+	case errors.As(err, &ie), errors.As(err, &re), errors.As(err, &pe):
 		fmt.Fprintf(ios.ErrOut, "error: %v\n", err)
 		return ExitInput
 	}
