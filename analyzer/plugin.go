@@ -61,6 +61,11 @@ func Run(ctx context.Context, p Process) int {
 			where = "embedded default (built-in packs)"
 		}
 		log.Debug("policy home loaded", "home", where, "groups", len(h.Groups))
+		// Valid but governing nothing: every preview and update passes
+		// unchecked. Warn level, so it shows in pulumi preview's output.
+		for _, w := range h.Ungoverned() {
+			log.Warn(w)
+		}
 	}
 	srv := NewServer(h, loadErr, Options{Version: p.Version, Logger: log.Named("analyzer")})
 	debug.SetGCPercent(gc)

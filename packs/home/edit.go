@@ -24,6 +24,8 @@ type Editor struct {
 	Dir  string
 	File string
 	src  []byte
+	orig []byte   // the text as read, to compare the edit with
+	at   spec.Pos // the group last edited, where a refusal points
 }
 
 // OpenEditor reads dir/warden.yaml for editing.
@@ -33,7 +35,7 @@ func OpenEditor(dir string) (*Editor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", file, err)
 	}
-	return &Editor{Dir: dir, File: file, src: src}, nil
+	return &Editor{Dir: dir, File: file, src: src, orig: src, at: spec.Pos{File: file}}, nil
 }
 
 // Source is the current text, edits included.
@@ -42,10 +44,21 @@ func (e *Editor) Source() []byte { return e.src }
 // Home loads the current text.
 func (e *Editor) Home() (*Home, error) { return Parse(e.Dir, e.File, e.src) }
 
-// Save validates the current text and writes it atomically.
+// Save validates the current text and writes it atomically. An edit that
+// turns a home governing some stack into one governing none (its last
+// preventative group removed, or switched to audit, or emptied) is refused:
+// that would let every deployment through unchecked without anyone asking
+// for it. A home that governed nothing before may be edited freely, so it
+// can be repaired.
 func (e *Editor) Save() error {
-	if _, err := e.Home(); err != nil {
+	h, err := e.Home()
+	if err != nil {
 		return err
+	}
+	if w := h.Ungoverned(); len(w) > 0 {
+		if old, err := Parse(e.Dir, e.File, e.orig); err == nil && old.Ungoverned() == nil {
+			return &RefusedError{Pos: e.at, Msg: "refused, nothing was written: after this edit " + w[0]}
+		}
 	}
 	tmp, err := os.CreateTemp(e.Dir, ".warden.yaml.*")
 	if err != nil {
@@ -283,6 +296,7 @@ func (e *Editor) EditGroup(name string, fn func(*yaml.Node) error) error {
 		return err
 	}
 	node := l.groups.Content[i]
+	e.at = e.pos(node)
 	// Strip before fn: a key fn appends must not hide the trailing
 	// comments of what was last, which live outside the rewritten range.
 	stripOuterComments(node)
@@ -373,6 +387,7 @@ func (e *Editor) RemoveGroup(name string) error {
 	if err != nil {
 		return err
 	}
+	e.at = e.pos(l.groups.Content[i])
 	from, to := e.itemRange(l, i)
 	to = e.ownComments(l, i, to)
 	lines := e.lines()

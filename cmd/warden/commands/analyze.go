@@ -66,6 +66,9 @@ func analyzeRun(ctx context.Context, opts *analyzeOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range h.Ungoverned() {
+		warnUngoverned(opts.IO, w)
+	}
 	tags, err := parseTags(opts.Tags)
 	if err != nil {
 		return err

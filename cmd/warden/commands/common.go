@@ -56,3 +56,11 @@ func loadHome(dir string, packDirs []string) (*home.Home, error) {
 }
 
 func envHome() string { return os.Getenv(analyzer.EnvHome) }
+
+// warnUngoverned prints, to stderr so that -o json stays clean, one of
+// (*home.Home).Ungoverned's warnings: the home is valid but lets every
+// deployment through unchecked, which nobody should learn from a silent
+// "0 policies".
+func warnUngoverned(ios *IOStreams, w string) {
+	fmt.Fprintf(ios.ErrOut, "warning: %s\n", w)
+}

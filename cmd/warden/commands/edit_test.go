@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,5 +196,44 @@ groups: [{name: default, mode: preventative, default: true, packs: [aws-foundati
 		if b, _ := os.ReadFile(file); string(b) != flow {
 			t.Errorf("%v changed warden.yaml:\n%s", args, b)
 		}
+	}
+}
+
+// TestUngovernedHome: a home that governs no stack is valid, but validate
+// and analyze warn on stderr (stdout stays the result), and an edit that
+// would make a governed home govern nothing is refused with exit 2.
+func TestUngovernedHome(t *testing.T) {
+	t.Setenv("WARDEN_HOME", "")
+	dir := newHome(t)
+	file := filepath.Join(dir, "warden.yaml")
+	run := func(args ...string) (int, string, string) {
+		ios, out, errOut := TestStreams()
+		code := Main(args, ios)
+		return code, out.String(), errOut.String()
+	}
+	const governed = "organization: acme\ngroups:\n  - name: prod\n    stacks: ['*/prod']\n    packs: [aws-foundations]\n  - name: orphan\n    packs: [aws-foundations]\n"
+	if err := os.WriteFile(file, []byte(governed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run("groups", "remove", "prod", "--home", dir)
+	if code != ExitInput || !strings.Contains(stderr, file+":3:") || !strings.Contains(stderr, "no preventative group selects a stack") {
+		t.Errorf("removing the last group that selects stacks: exit %d, stderr %q", code, stderr)
+	}
+	if b, _ := os.ReadFile(file); string(b) != governed {
+		t.Errorf("a refused edit changed warden.yaml:\n%s", b)
+	}
+
+	// Written by hand, the same home loads, with a warning.
+	if err := os.WriteFile(file, []byte(strings.Replace(governed, "    stacks: ['*/prod']\n", "", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const warning = "warning: " + "%s: no preventative group selects a stack"
+	code, out, stderr := run("validate", dir)
+	if code != ExitOK || !strings.Contains(out, "ok") || !strings.Contains(stderr, fmt.Sprintf(warning, file)) {
+		t.Errorf("validate: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	code, out, stderr = run("analyze", "--file", example, "--home", dir, "-o", "json")
+	if code != ExitOK || !strings.Contains(stderr, fmt.Sprintf(warning, file)) || strings.Contains(out, "warning") {
+		t.Errorf("analyze: exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }

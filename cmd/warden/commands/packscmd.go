@@ -412,8 +412,9 @@ func exactArgs(n int, msg string) cobra.PositionalArgs {
 	}
 }
 
-// validateDir checks a pack directory or a policy home.
-func validateDir(dir string, all *spec.ErrorList, out func(string)) error {
+// validateDir checks a pack directory or a policy home; warn gets what is
+// valid but dangerous (a home that governs no stack).
+func validateDir(dir string, all *spec.ErrorList, out, warn func(string)) error {
 	if home.Exists(dir) {
 		h, err := home.Load(dir)
 		if list, ok := err.(spec.ErrorList); ok {
@@ -425,11 +426,14 @@ func validateDir(dir string, all *spec.ErrorList, out func(string)) error {
 		files, _ := filepath.Glob(filepath.Join(dir, home.PacksDir, "*", spec.PackFile))
 		more, _ := filepath.Glob(filepath.Join(dir, home.PacksDir, "*", "*", spec.PackFile))
 		for _, f := range append(files, more...) {
-			if err := validateDir(filepath.Dir(f), all, out); err != nil {
+			if err := validateDir(filepath.Dir(f), all, out, warn); err != nil {
 				return err
 			}
 		}
 		if h != nil {
+			for _, w := range h.Ungoverned() {
+				warn(w)
+			}
 			out(fmt.Sprintf("%s: policy home with %d groups, %d exceptions, ok", dir, len(h.Groups), len(h.Exceptions)))
 		}
 		return nil

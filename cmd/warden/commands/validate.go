@@ -38,7 +38,8 @@ func newCmdValidate(ios *IOStreams, runF func(context.Context, *validateOptions)
 func validateRun(_ context.Context, opts *validateOptions) error {
 	var all spec.ErrorList
 	for _, dir := range opts.Dirs {
-		if err := validateDir(dir, &all, func(s string) { fmt.Fprintln(opts.IO.Out, s) }); err != nil {
+		out := func(s string) { fmt.Fprintln(opts.IO.Out, s) }
+		if err := validateDir(dir, &all, out, func(s string) { warnUngoverned(opts.IO, s) }); err != nil {
 			return err
 		}
 	}
