@@ -28,7 +28,9 @@ type Editor struct {
 	at   spec.Pos // the group last edited, where a refusal points
 }
 
-// OpenEditor reads dir/warden.yaml for editing.
+// OpenEditor reads dir/warden.yaml for editing. Edit opens one under the
+// home's lock and writes the result; an Editor opened directly can only
+// preview an edit.
 func OpenEditor(dir string) (*Editor, error) {
 	file := filepath.Join(dir, File)
 	src, err := os.ReadFile(file)
@@ -44,39 +46,38 @@ func (e *Editor) Source() []byte { return e.src }
 // Home loads the current text.
 func (e *Editor) Home() (*Home, error) { return Parse(e.Dir, e.File, e.src) }
 
-// Save validates the current text and writes it atomically. An edit that
-// turns a home governing some stack into one governing none (its last
-// preventative group removed, or switched to audit, or emptied) is refused:
-// that would let every deployment through unchecked without anyone asking
-// for it. A home that governed nothing before may be edited freely, so it
-// can be repaired.
-func (e *Editor) Save() error {
+// save validates the current text and writes it atomically; Edit calls it
+// under the home's lock. An edit that turns a home governing some stack
+// into one governing none (its last preventative group removed, or
+// switched to audit, or emptied) is refused: that would let every
+// deployment through unchecked without anyone asking for it. A home that
+// governed nothing before may be edited freely, so it can be repaired.
+func (e *Editor) save() error {
 	h, err := e.Home()
 	if err != nil {
-		return err
+		return &InvalidEditError{File: e.File, Errs: err}
 	}
 	if w := h.Ungoverned(); len(w) > 0 {
 		if old, err := Parse(e.Dir, e.File, e.orig); err == nil && old.Ungoverned() == nil {
 			return &RefusedError{Pos: e.at, Msg: "refused, nothing was written: after this edit " + w[0]}
 		}
 	}
-	tmp, err := os.CreateTemp(e.Dir, ".warden.yaml.*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(e.src); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if st, err := os.Stat(e.File); err == nil {
-		_ = os.Chmod(tmp.Name(), st.Mode().Perm())
-	}
-	return os.Rename(tmp.Name(), e.File)
+	return writeFileAtomic(e.File, e.src)
 }
+
+// InvalidEditError is an edit whose result does not load; nothing was
+// written. Errs (usually a spec.ErrorList) points into the edited text,
+// not into the file on disk, which is unchanged.
+type InvalidEditError struct {
+	File string
+	Errs error
+}
+
+func (e *InvalidEditError) Error() string {
+	return fmt.Sprintf("the edit would make %s invalid, so it was not written: %v", e.File, e.Errs)
+}
+
+func (e *InvalidEditError) Unwrap() error { return e.Errs }
 
 // ErrNoGroup is returned for a group the home does not have.
 var ErrNoGroup = errors.New("no such group")

@@ -130,7 +130,7 @@ func TestSaveRefusesInvalid(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Save(); err == nil {
+	if err := e.save(); err == nil {
 		t.Fatal("an invalid home was saved")
 	}
 	after, _ := os.ReadFile(filepath.Join(dir, File))

@@ -87,7 +87,7 @@ func TestSaveRefusesUngoverning(t *testing.T) {
 			if err := tc.edit(e); err != nil {
 				t.Fatal(err)
 			}
-			err = e.Save()
+			err = e.save()
 			after, _ := os.ReadFile(file)
 			var refused *RefusedError
 			switch {

@@ -236,6 +236,9 @@ func TestInitTestValidate(t *testing.T) {
 	if !strings.Contains(out.String(), "pulumi preview --policy-pack "+dir) {
 		t.Errorf("init does not print the preview line:\n%s", out)
 	}
+	if ignore, _ := os.ReadFile(filepath.Join(dir, ".gitignore")); !strings.Contains(string(ignore), "\n.warden.lock\n") {
+		t.Errorf("init's .gitignore does not list the edit lock:\n%s", ignore)
+	}
 	for _, args := range [][]string{
 		{"test", "--min-coverage", "100", filepath.Join(dir, "packs", "example")},
 		{"validate", dir},
@@ -249,6 +252,27 @@ func TestInitTestValidate(t *testing.T) {
 	ios, _, errOut = TestStreams()
 	if code := Main([]string{"init", dir}, ios); code != ExitInput || !strings.Contains(errOut.String(), "already has a warden.yaml") {
 		t.Errorf("a second init: exit %d: %s", code, errOut)
+	}
+}
+
+// TestInitKeepsGitignore: init into a folder with a .gitignore adds the
+// edit lock to it, once, keeping what was there.
+func TestInitKeepsGitignore(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, ".gitignore")
+	if err := os.WriteFile(file, []byte("node_modules"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, errOut := TestStreams()
+	if code := Main([]string{"init", dir}, ios); code != ExitOK {
+		t.Fatalf("init: %s", errOut)
+	}
+	if err := ignoreLockFile(dir); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(file)
+	if want := "node_modules\n# warden's edit lock: it holds nothing\n.warden.lock\n"; string(got) != want {
+		t.Errorf(".gitignore is %q, want %q", got, want)
 	}
 }
 

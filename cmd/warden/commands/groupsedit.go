@@ -3,6 +3,7 @@ package commands
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -32,34 +33,25 @@ func firstNonEmpty(vals ...string) string {
 	return ""
 }
 
-// editHome opens the home, applies edit, validates and writes; on any
-// error the file is left as it was.
+// editHome applies edit to the home through home.Edit, under the home's
+// lock, and reports what it did; on any error the file is left as it was.
 func editHome(ios *IOStreams, dir string, what string, edit func(*home.Editor, *home.Home) error) error {
-	e, err := home.OpenEditor(dir)
-	if err != nil {
-		return err
-	}
-	h, err := e.Home()
-	if err != nil {
-		return err
-	}
-	if err := edit(e, h); err != nil {
-		return err
-	}
-	if err := e.Save(); err != nil {
-		var list spec.ErrorList
-		if errors.As(err, &list) {
-			// The file on disk is unchanged: say what the edit would break,
-			// without pointing at lines that are not there.
-			msgs := make([]string, len(list))
-			for i, le := range list {
-				msgs[i] = "  " + le.Error()
-			}
-			return &InputError{Err: fmt.Errorf("the edit would make %s invalid, so it was not written:\n%s", e.File, strings.Join(msgs, "\n"))}
+	err := home.Edit(dir, edit)
+	var invalid *home.InvalidEditError
+	var list spec.ErrorList
+	if errors.As(err, &invalid) && errors.As(invalid.Errs, &list) {
+		// The file on disk is unchanged: say what the edit would break,
+		// without pointing at lines that are not there.
+		msgs := make([]string, len(list))
+		for i, le := range list {
+			msgs[i] = "  " + le.Error()
 		}
+		return &InputError{Err: fmt.Errorf("the edit would make %s invalid, so it was not written:\n%s", invalid.File, strings.Join(msgs, "\n"))}
+	}
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(ios.Out, "%s: %s\n", e.File, what)
+	fmt.Fprintf(ios.Out, "%s: %s\n", filepath.Join(dir, home.File), what)
 	return nil
 }
 

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -108,6 +111,9 @@ func initRun(_ context.Context, opts *initOptions) error {
 	if err := writeExamplePack(filepath.Join(abs, home.PacksDir, "example"), "example"); err != nil {
 		return err
 	}
+	if err := ignoreLockFile(abs); err != nil {
+		return err
+	}
 	if _, err := home.Load(abs); err != nil {
 		return fmt.Errorf("the new home does not load: %w", err)
 	}
@@ -122,6 +128,30 @@ func initRun(_ context.Context, opts *initOptions) error {
 		fmt.Fprintf(w, "The pulumi CLI does not find Warden's language plugin yet (%s): run\n  warden install\n", detail)
 	}
 	fmt.Fprintf(w, "\nThen, in any Pulumi project:\n  pulumi preview --policy-pack %s\n", abs)
+	return nil
+}
+
+// ignoreLockFile keeps the home's edit lock (home.LockFile) out of version
+// control: it lists it in the home's .gitignore, creating the file or
+// adding a line to one that is already there.
+func ignoreLockFile(dir string) error {
+	file := filepath.Join(dir, ".gitignore")
+	data, err := os.ReadFile(file)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("reading %s: %w", file, err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.TrimSpace(line) == home.LockFile || strings.TrimSpace(line) == "/"+home.LockFile {
+			return nil
+		}
+	}
+	if len(data) > 0 && !bytes.HasSuffix(data, []byte("\n")) {
+		data = append(data, '\n')
+	}
+	data = append(data, "# warden's edit lock: it holds nothing\n"+home.LockFile+"\n"...)
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", file, err)
+	}
 	return nil
 }
 

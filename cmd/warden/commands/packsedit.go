@@ -138,6 +138,15 @@ func packsPublishRun(ctx context.Context, ios *IOStreams, homeDir, src string) e
 	if err != nil {
 		return err
 	}
+	// The copy happens under the home's lock, so that a packs remove or
+	// another publish cannot interleave with it. Only the lock: a
+	// warden.yaml that names this pack before it is published does not
+	// load yet, and must not stop the publish that fixes it.
+	unlock, err := home.Lock(homeDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if _, err := os.Stat(dest); err == nil {
 		existing, err := packFiles(dest)
 		if err != nil {
@@ -243,21 +252,25 @@ func newCmdPacksRemove(ios *IOStreams) *cobra.Command {
 				return err
 			}
 			target := filepath.Join(dir, home.PacksDir, name, version)
-			if _, err := os.Stat(filepath.Join(target, spec.PackFile)); err != nil {
-				return &InputError{Err: fmt.Errorf("%s@%s is not published in %s", name, version, dir)}
-			}
-			h, err := home.Load(dir)
-			if err != nil {
-				return err
-			}
-			for _, g := range h.Groups {
-				for _, e := range g.Packs {
-					if e.Pack.Name == name && e.Pack.Version == version {
-						return &InputError{Err: fmt.Errorf("group %q uses %s@%s: remove it from the group first (warden groups edit %s --remove-pack %s)", g.Name, name, version, g.Name, name)}
+			// Under the home's lock, so that no edit adds the version to a
+			// group between the check below and the removal.
+			err = home.Edit(dir, func(_ *home.Editor, h *home.Home) error {
+				if _, err := os.Stat(filepath.Join(target, spec.PackFile)); err != nil {
+					return &InputError{Err: fmt.Errorf("%s@%s is not published in %s", name, version, dir)}
+				}
+				for _, g := range h.Groups {
+					for _, e := range g.Packs {
+						if e.Pack.Name == name && e.Pack.Version == version {
+							return &InputError{Err: fmt.Errorf("group %q uses %s@%s: remove it from the group first (warden groups edit %s --remove-pack %s)", g.Name, name, version, g.Name, name)}
+						}
 					}
 				}
-			}
-			if err := os.RemoveAll(target); err != nil {
+				if err := os.RemoveAll(target); err != nil {
+					return fmt.Errorf("removing %s@%s: %w", name, version, err)
+				}
+				return nil
+			})
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(ios.Out, "removed %s@%s\n", name, version)
