@@ -324,6 +324,10 @@ func (e *Editor) EditGroup(name string, fn func(*yaml.Node) error) error {
 // AddGroup appends a group (a mapping node) after the last one.
 func (e *Editor) AddGroup(node *yaml.Node) error {
 	before := e.src
+	at := spec.Pos{File: e.File}
+	if l, err := e.locate(); err == nil && l.key != nil {
+		at = e.pos(l.key)
+	}
 	if err := e.addGroup(node); err != nil {
 		e.src = before
 		return err
@@ -332,7 +336,7 @@ func (e *Editor) AddGroup(node *yaml.Node) error {
 	if n := MapGet(node, "name"); n != nil {
 		name = n.Value
 	}
-	return e.verify(before, spec.Pos{File: e.File}, name, func(old, cur []any) bool {
+	return e.verify(before, at, name, func(old, cur []any) bool {
 		return len(cur) == len(old)+1 && groupName(cur[len(old)]) == name && sameGroups(old, cur[:len(old)])
 	})
 }
