@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,17 +18,20 @@ import (
 // only a few changes survived. Every change must survive now.
 func TestConcurrentEdits(t *testing.T) {
 	t.Setenv("WARDEN_HOME", "")
-	dir := newHome(t)
-	ios, _, errOut := TestStreams()
-	if code := Main([]string{"groups", "new", "shared", "--stack", "base", "--pack", "aws-foundations", "--home", dir}, ios); code != ExitOK {
-		t.Fatalf("groups new shared: %s", errOut)
+	// A small home, so that 20 processes under -race stay quick: the
+	// smallest built-in pack, no packs folder.
+	dir := t.TempDir()
+	src := "organization: acme\ngroups:\n  - name: default\n    default: true\n    packs: [kubernetes-baseline]\n" +
+		"  - name: shared\n    stacks: [base]\n    packs: [kubernetes-baseline]\n"
+	if err := os.WriteFile(filepath.Join(dir, home.File), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	const n = 10
 	var cmds []*exec.Cmd
 	var outs []*strings.Builder
 	for i := range n {
 		for _, args := range [][]string{
-			{"groups", "new", fmt.Sprintf("g%d", i), "--stack", fmt.Sprintf("s%d", i), "--pack", "aws-foundations"},
+			{"groups", "new", fmt.Sprintf("g%d", i), "--stack", fmt.Sprintf("s%d", i), "--pack", "kubernetes-baseline"},
 			{"groups", "edit", "shared", "--add-stack", fmt.Sprintf("e%d", i)},
 		} {
 			cmd := exec.Command(os.Args[0], append(args, "--home", dir)...)
