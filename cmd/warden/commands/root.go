@@ -19,17 +19,20 @@ func Main(args []string, ios *IOStreams) int {
 	defer stop()
 	root := NewRootCmd(ios)
 	root.SetArgs(args)
-	// An unknown command is a usage error; cobra reports it as a plain
-	// error (and not at all under a command group), found by the same
-	// lookup Execute makes.
-	c, rest, err := root.Find(args)
-	if err == nil && c.HasSubCommands() && !c.Runnable() && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		err = fmt.Errorf("unknown command %q for %q", rest[0], c.CommandPath()) // cobra would print help and exit 0
+	// An unknown command is a usage error. Under a command group cobra
+	// prints help and exits 0, so that case is looked up first, as Execute
+	// looks it up; at the top cobra returns a plain error, recognised
+	// afterwards (when cobra's own help and completion commands exist).
+	if c, rest, err := root.Find(args); err == nil && c.HasSubCommands() && !c.Runnable() && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		return exitCode(&FlagError{Err: fmt.Errorf("unknown command %q for %q", rest[0], c.CommandPath())}, ios)
 	}
+	err := root.ExecuteContext(ctx)
 	if err != nil {
-		return exitCode(&FlagError{Err: err}, ios)
+		if _, _, ferr := root.Find(args); ferr != nil {
+			err = &FlagError{Err: err}
+		}
 	}
-	return exitCode(root.ExecuteContext(ctx), ios)
+	return exitCode(err, ios)
 }
 
 // NewRootCmd builds the command tree.
