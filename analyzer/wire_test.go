@@ -160,9 +160,13 @@ func FuzzRequestWire(f *testing.F) {
 		if d := cmp.Diff(want, got, cmpopts.EquateNaNs()); d != "" {
 			t.Fatalf("properties (-proto +wire):\n%s", d)
 		}
-		full.Properties = nil
-		if !proto.Equal(full, w.req) {
-			t.Fatalf("request: proto %v, wire %v", full, w.req)
+		// Everything but the properties (compared above) is the same; a
+		// request that repeats its properties is decoded whole, so they
+		// may be in either.
+		rest := proto.Clone(w.req).(*pulumirpc.AnalyzeRequest)
+		full.Properties, rest.Properties = nil, nil
+		if !proto.Equal(full, rest) {
+			t.Fatalf("request: proto %v, wire %v", full, rest)
 		}
 	})
 }
