@@ -78,6 +78,10 @@ func (r *Run) Evaluate(ctx context.Context, res *Resource) []Result {
 		if set.level == spec.Disabled {
 			continue
 		}
+		if s.inputErr != nil {
+			out = append(out, Result{Policy: pol, Level: set.level, Errors: []error{s.inputErr}})
+			continue
+		}
 		if ctx.Err() != nil {
 			out = append(out, Result{Policy: pol, Level: set.level, Errors: []error{ctx.Err()}})
 			continue
@@ -98,6 +102,10 @@ func (r *Run) EvaluateStack(ctx context.Context, resources []*Resource) []Result
 	for _, pol := range r.Pack.stackPolicies {
 		set := r.settings[pol]
 		if set.level == spec.Disabled {
+			continue
+		}
+		if s.inputErr != nil {
+			out = append(out, Result{Policy: pol, Level: set.level, Errors: []error{s.inputErr}})
 			continue
 		}
 		if ctx.Err() != nil {
@@ -123,6 +131,15 @@ type state struct {
 	// masked view is the real one.
 	secrets  bool
 	scrubber *strings.Replacer
+	// inputErr, when set, is why the input cannot be evaluated (a value
+	// nested too deep): every policy reports it instead of a verdict.
+	inputErr error
+	// budget is the running policy's; run sets it.
+	budget *budget
+	// limit sizes each policy's budget; total, when set, is shared by every
+	// policy of the evaluation (see StackBudget).
+	limit uint64
+	total *budget
 }
 
 // view holds the CEL values of the variables an expression can see.
@@ -135,9 +152,15 @@ type view struct {
 
 func newResourceState(ctx context.Context, r *Run, res *Resource) *state {
 	m := &markers{base: unknownIDBase << 2}
-	c := &converter{m: m}
-	s := &state{ctx: ctx, r: r, m: m}
+	c := &converter{m: m, maxDepth: r.limits.maxDepth}
+	s := &state{ctx: ctx, r: r, m: m, limit: r.limits.resource}
 	s.real = view{resource: c.resource(res), stack: r.stack.real, m: m}
+	if c.err != nil {
+		c.err.URN = res.URN
+		s.inputErr = c.err
+	} else if r.stack.err != nil {
+		s.inputErr = r.stack.err
+	}
 	s.secrets = m.nsecret > 0 || r.stack.m.nsecret > 0
 	s.mask = func() view {
 		mm := &markers{base: unknownIDBase << 3}
@@ -149,13 +172,20 @@ func newResourceState(ctx context.Context, r *Run, res *Resource) *state {
 
 func newStackState(ctx context.Context, r *Run, resources []*Resource) *state {
 	m := &markers{base: unknownIDBase << 2}
-	c := &converter{m: m, named: true}
+	c := &converter{m: m, named: true, maxDepth: r.limits.maxDepth}
 	list := make([]any, len(resources))
 	for i, res := range resources {
 		list[i] = c.resource(res)
 	}
 	typeOf := func(i int) string { return resources[i].Type }
-	s := &state{ctx: ctx, r: r, m: m, secrets: m.nsecret > 0 || r.stack.m.nsecret > 0}
+	s := &state{ctx: ctx, r: r, m: m, secrets: m.nsecret > 0 || r.stack.m.nsecret > 0,
+		limit: r.limits.stack,
+		total: newBudget(r.limits.stackTotal, fmt.Sprintf("the pack's stack policies together needed more than %d cost units", r.limits.stackTotal))}
+	if c.err != nil {
+		s.inputErr = c.err
+	} else if r.stack.err != nil {
+		s.inputErr = r.stack.err
+	}
 	s.real = view{resources: newResourceList(list, typeOf), stack: r.stack.real, m: m}
 	s.mask = func() view {
 		mm := &markers{base: unknownIDBase << 3}
@@ -228,6 +258,8 @@ type activation struct {
 	// that do not depend on item are evaluated and remembered there, once
 	// for all elements.
 	outer *activation
+	// budget is what the policy's whole evaluation may still spend.
+	budget *budget
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
@@ -261,12 +293,29 @@ func (a *activation) ResolveName(name string) (any, bool) {
 
 func (a *activation) Parent() interpreter.Activation { return nil }
 
-// eval runs a program; failures come back as CEL error values.
+// eval runs a program; failures come back as CEL error values. Its cost is
+// charged to the policy's budget; once that is spent, every evaluation
+// returns the cost-limit error, whatever it computed.
 func (a *activation) eval(p *program) ref.Val {
 	if p == nil {
 		return types.NewErr("expression did not compile")
 	}
-	out, _, err := p.prg.ContextEval(a.ctx, a)
+	if a.budget.spent() {
+		return types.WrapErr(a.budget.err())
+	}
+	out, det, err := p.prg.ContextEval(a.ctx, a)
+	var cancelled interpreter.EvalCancelledError
+	if errors.As(err, &cancelled) && cancelled.Cause == interpreter.CostLimitExceeded {
+		a.budget.exhaust()
+	}
+	if det != nil {
+		if c := det.ActualCost(); c != nil {
+			a.budget.charge(*c)
+		}
+	}
+	if a.budget.spent() {
+		return types.WrapErr(a.budget.err())
+	}
 	if err != nil {
 		if out != nil && types.IsError(out) {
 			return out
@@ -285,7 +334,59 @@ func (a *activation) withItem(item any) *activation {
 }
 
 func (s *state) activation(v *view, pol *Policy, set *policySettings) *activation {
-	return &activation{ctx: s.ctx, v: v, config: set.config, pol: pol, vals: make([]ref.Val, len(pol.vars))}
+	return &activation{ctx: s.ctx, v: v, config: set.config, pol: pol, vals: make([]ref.Val, len(pol.vars)), budget: s.budget}
+}
+
+// ErrCostLimit is wrapped by the error of a policy whose evaluation was
+// stopped because it spent its cost budget (CostLimit, StackCostLimit,
+// StackBudget). The policy has no verdict then: callers report the error at
+// the policy's level, as any evaluation error, so a mandatory policy blocks.
+var ErrCostLimit = errors.New("stopped: cost limit")
+
+// budget is the cost one policy evaluation may spend, summed over every
+// expression it runs (CEL's own limit applies per expression). A nil
+// budget is unlimited.
+type budget struct {
+	limit, used uint64
+	// why is the error's explanation, naming the limit.
+	why string
+	// reported is set once the policy's result holds the error.
+	reported bool
+}
+
+func newBudget(limit uint64, why string) *budget { return &budget{limit: limit, why: why} }
+
+func (b *budget) charge(c uint64) {
+	if b != nil {
+		b.used += c
+	}
+}
+
+// exhaust marks the budget spent: an expression reached CEL's own limit,
+// which is never above the policy's.
+func (b *budget) exhaust() {
+	if b != nil && b.used <= b.limit {
+		b.used = b.limit + 1
+	}
+}
+
+func (b *budget) spent() bool { return b != nil && b.used > b.limit }
+
+func (b *budget) err() error {
+	return fmt.Errorf("%w: %s", ErrCostLimit, b.why)
+}
+
+// stop records, once, that the budget ran out at element item (-1: not
+// in a forEach element) while evaluating what.
+func (s *state) stop(res *Result, what string, item int) {
+	if s.budget == nil || s.budget.reported {
+		return
+	}
+	s.budget.reported = true
+	if item >= 0 {
+		what = fmt.Sprintf("%s: forEach element %d", what, item)
+	}
+	res.Errors = append(res.Errors, fmt.Errorf("%s: %w", what, s.budget.err()))
 }
 
 // run evaluates one policy. A panic inside CEL or a helper becomes an error
@@ -299,6 +400,14 @@ func (s *state) run(pol *Policy, set *policySettings) (res Result) {
 	}()
 	if err := pol.compiled(); err != nil {
 		res.Errors = append(res.Errors, err)
+		return res
+	}
+	s.budget = s.policyBudget()
+	if s.total != nil && s.budget != nil {
+		defer func() { s.total.charge(s.budget.used) }()
+	}
+	if s.budget.spent() {
+		s.stop(&res, "policy", -1)
 		return res
 	}
 	act := s.activation(&s.real, pol, set)
@@ -316,6 +425,9 @@ func (s *state) run(pol *Policy, set *policySettings) (res Result) {
 	}
 	if pol.forEach == nil {
 		s.check(&res, act, pol, set, -1, nil)
+		if s.budget.spent() {
+			s.stop(&res, "message", -1) // a violation's message ran out
+		}
 		return res
 	}
 	list := act.eval(pol.forEach)
@@ -330,6 +442,10 @@ func (s *state) run(pol *Policy, set *policySettings) (res Result) {
 	var maskedItems traits.Lister
 	n := int(lister.Size().(types.Int))
 	for i := range n {
+		if s.budget.spent() {
+			s.stop(&res, "violation", i)
+			break
+		}
 		item := lister.Get(types.Int(i))
 		s.check(&res, act.withItem(item), pol, set, i, func() any {
 			if maskedItems == nil {
@@ -342,8 +458,28 @@ func (s *state) run(pol *Policy, set *policySettings) (res Result) {
 			}
 			return maskedItems.Get(types.Int(i))
 		})
+		if s.budget.spent() {
+			s.stop(&res, "violation", i)
+			break
+		}
 	}
 	return res
+}
+
+// policyBudget is the budget of the next policy: its own limit, or what is
+// left of the shared total when that is less.
+func (s *state) policyBudget() *budget {
+	if s.limit == 0 {
+		return nil
+	}
+	if s.total == nil || s.total.limit-min(s.total.used, s.total.limit) >= s.limit {
+		return newBudget(s.limit, fmt.Sprintf("the policy needed more than its %d cost units", s.limit))
+	}
+	b := newBudget(s.total.limit-min(s.total.used, s.total.limit), s.total.why)
+	if s.total.spent() || b.limit == 0 {
+		b.exhaust()
+	}
+	return b
 }
 
 // secretItem stands for a forEach element that cannot be lined up with its
@@ -395,6 +531,10 @@ func (s *state) undecidedOrError(res *Result, v ref.Val, item int, what string, 
 		res.Undecided = append(res.Undecided, Undecided{Item: item, Values: s.refs(v)})
 		return false
 	case *types.Err:
+		if errors.Is(v.Unwrap(), ErrCostLimit) {
+			s.stop(res, what, item)
+			return false
+		}
 		if errors.Is(v.Unwrap(), context.Canceled) || errors.Is(v.Unwrap(), context.DeadlineExceeded) {
 			res.Errors = append(res.Errors, fmt.Errorf("%s: %w", what, v.Unwrap()))
 			return false

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/common/types/traits"
@@ -32,6 +33,14 @@ import (
 //	semver.valid(string) -> bool
 //	semver.compare(string, string) -> int    -1, 0 or 1
 //	semver.satisfies(string, string) -> bool version in range (^1.2, >=1.0 <2)
+//	sets.of(list) -> map(dyn, bool)   the list's distinct elements (strings, ints,
+//	                                  uints, bools) as keys: x in sets.of(l) is a map
+//	                                  lookup, where x in l scans the list
+//
+// Each helper costs what its work is worth (see valueCost): a flat call
+// cost would let an expression call one on a large input many times within
+// the cost limit. json.encode, which ext.Encoders prices as unbounded (so
+// every call failed the limit), is priced the same way.
 func library() cel.EnvOption {
 	str, dyn := cel.StringType, cel.DynType
 	return cel.Lib(helperLib{
@@ -66,8 +75,99 @@ func library() cel.EnvOption {
 				cel.BinaryBinding(semverCompare))),
 			cel.Function("semver.satisfies", cel.Overload("semver_satisfies_string_string", []*cel.Type{str, str}, cel.BoolType,
 				cel.BinaryBinding(semverSatisfies))),
+			cel.Function("sets.of", cel.Overload("sets_of_list", []*cel.Type{cel.ListType(dyn)}, cel.MapType(dyn, cel.BoolType),
+				cel.UnaryBinding(setOf))),
+			cel.CostModel(sizedCost("json_parse_dyn"), sizedCost("json_valid_string"),
+				sizedCost("cidr_valid_string"), sizedCost("cidr_contains_string_string"), sizedCost("cidr_overlaps_string_string"),
+				sizedCost("cidr_is_open_string"), sizedCost("cidr_is_public_string"),
+				sizedCost("ports_covers_range"), sizedCost("ports_covers_spec"),
+				sizedCost("semver_valid_string"), sizedCost("semver_compare_string_string"), sizedCost("semver_satisfies_string_string"),
+				sizedCost("sets_of_list"),
+				// Registered after ext.Encoders, so it replaces its model.
+				sizedCost("json_encode_dyn")),
 		},
 	})
+}
+
+// sizedCost prices a helper by the size of its arguments and its result
+// (valueCost): every helper does work linear in those, so an expression
+// pays for each call in proportion to the data it touches. The estimate
+// (for cel.EstimateCost) is the same rule over the checker's size bounds.
+func sizedCost(overloadID string) cost.OverloadModel {
+	return cost.Overload(overloadID, cost.ManualCost(
+		func(est cost.Estimator, target *cost.AstNode, args []cost.AstNode) *cost.CallEstimate {
+			total := cost.FixedCostEstimate(cost.CallCost)
+			for _, a := range args {
+				sz := cost.EstimateSize(est, a)
+				total = total.Add(cost.CostEstimate{Min: sz.Min, Max: sz.Max})
+			}
+			return cost.NewCallEstimate(total, nil)
+		},
+		func(args []ref.Val, result ref.Val) *uint64 {
+			c := cost.CallCost
+			for _, a := range args {
+				c += valueCost(a, 0)
+			}
+			c += valueCost(result, 0)
+			return &c
+		}))
+}
+
+// valueCost is the size of a value in cost units: one per scalar, list
+// element and map entry, plus one per ten bytes of text (CEL's own string
+// scan factor), counted through nested lists and maps. Below MaxDepth
+// levels it stops counting: values the engine hands to CEL are no deeper,
+// and deeper CEL-built values are priced by the expressions that built
+// them.
+func valueCost(v ref.Val, depth int) uint64 {
+	if depth > MaxDepth {
+		return 1
+	}
+	switch v := v.(type) {
+	case types.String:
+		return 1 + uint64(len(v))/10
+	case types.Bytes:
+		return 1 + uint64(len(v))/10
+	case traits.Mapper:
+		n := uint64(1)
+		it := v.Iterator()
+		for it.HasNext() == types.True {
+			k := it.Next()
+			n += valueCost(k, depth+1)
+			if e, found := v.Find(k); found {
+				n += valueCost(e, depth+1)
+			}
+		}
+		return n
+	case traits.Lister:
+		n := uint64(1)
+		it := v.Iterator()
+		for it.HasNext() == types.True {
+			n += valueCost(it.Next(), depth+1)
+		}
+		return n
+	}
+	return 1
+}
+
+// setOf is sets.of(list): a map from each distinct element to true, so
+// that membership is one lookup. Only elements that can be map keys are
+// allowed; anything else is an error, never a silent miss.
+func setOf(v ref.Val) ref.Val {
+	l := v.(traits.Lister)
+	n := int(l.Size().(types.Int))
+	m := make(map[ref.Val]ref.Val, n)
+	it := l.Iterator()
+	for it.HasNext() == types.True {
+		e := it.Next()
+		switch e.(type) {
+		case types.String, types.Int, types.Uint, types.Bool:
+			m[e] = types.True
+		default:
+			return types.NewErr("sets.of: elements must be strings, ints, uints or bools, got %s", e.Type().TypeName())
+		}
+	}
+	return types.NewRefValMap(types.DefaultTypeAdapter, m)
 }
 
 type helperLib struct{ opts []cel.EnvOption }

@@ -53,7 +53,17 @@ type Run struct {
 	Stack    Stack
 	settings map[*Policy]*policySettings
 	stack    stackView
+	limits   limits
 }
+
+// limits are the evaluation limits of a run: CostLimit, StackCostLimit,
+// StackBudget and MaxDepth, which only tests change.
+type limits struct {
+	resource, stack, stackTotal uint64
+	maxDepth                    int
+}
+
+var defaultLimits = limits{resource: CostLimit, stack: StackCostLimit, stackTotal: StackBudget, maxDepth: MaxDepth}
 
 type policySettings struct {
 	level  spec.Level
@@ -64,6 +74,8 @@ type policySettings struct {
 type stackView struct {
 	real, masked map[string]any
 	m, mm        *markers
+	// err is set when a config value nests deeper than MaxDepth.
+	err error
 }
 
 // ConfigError lists the policies whose config does not match their schema,
@@ -99,7 +111,7 @@ const AllPolicies = "all"
 // level be valid, every config match its schema) and binds it to stack.
 // Policies missing from cfg keep their defaults.
 func (p *Pack) NewRun(stack Stack, cfg map[string]PolicyConfig) (*Run, error) {
-	r := &Run{Pack: p, Stack: stack, settings: make(map[*Policy]*policySettings, len(p.Policies))}
+	r := &Run{Pack: p, Stack: stack, settings: make(map[*Policy]*policySettings, len(p.Policies)), limits: defaultLimits}
 	cerr := &ConfigError{Pack: p.Name, Version: p.Version}
 	all := cfg[AllPolicies]
 	if all.Level != "" && !all.Level.Valid() {
@@ -154,7 +166,11 @@ func (p *Pack) NewRun(stack Stack, cfg map[string]PolicyConfig) (*Run, error) {
 
 func newStackView(s *Stack) stackView {
 	v := stackView{m: &markers{base: unknownIDBase}, mm: &markers{base: unknownIDBase << 1}}
-	v.real = (&converter{m: v.m}).stack(s)
+	c := &converter{m: v.m}
+	v.real = c.stack(s)
+	if c.err != nil {
+		v.err = c.err
+	}
 	if v.m.nsecret > 0 {
 		v.masked = (&converter{m: v.mm, mask: true}).stack(s)
 	} else {

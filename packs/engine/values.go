@@ -146,6 +146,39 @@ func (m *markers) noteSecret(v any) {
 	}
 }
 
+// MaxDepth is how deeply property values may nest: a value at a path of
+// more than MaxDepth keys and indexes is refused. Real resources stay far
+// below it (a Kubernetes pod spec nests about 15 deep); a deeper value is
+// more likely a hostile or broken input than a resource, and every walk
+// over values (conversion, rendering, remediation) recurses per level. A
+// refused resource is not evaluated: each policy that applies to it reports
+// a DepthError, at the policy's level, so a mandatory policy blocks.
+const MaxDepth = 256
+
+// DepthError says where a value nests deeper than MaxDepth: the resource
+// (empty URN: the analyzed resource's own inputs) and the path at which
+// the limit was passed.
+type DepthError struct {
+	URN  string
+	Path spec.Path
+	// Max is the limit that was passed.
+	Max int
+}
+
+func (e *DepthError) Error() string {
+	// The first levels locate the value; hundreds more would only bury
+	// the message.
+	const shown = 16
+	at := e.Path.String()
+	if len(e.Path) > shown {
+		at = e.Path[:shown].String() + "..."
+	}
+	if e.URN != "" {
+		at = e.URN + " " + at
+	}
+	return fmt.Sprintf("property value at %s nests more than %d levels deep", at, e.Max)
+}
+
 // converter turns engine values into values CEL can evaluate: unknowns
 // become CEL unknowns (so CEL's own rules decide whether a verdict depends on
 // them), secrets become their plaintext or, when masking, unknowns flagged as
@@ -157,26 +190,75 @@ type converter struct {
 	// named: markers name the resource they belong to (stack policies see
 	// many resources; a resource policy sees one and names none).
 	named bool
+	// maxDepth is MaxDepth; tests lower or raise it.
+	maxDepth int
+	// err is the first value that nested too deep.
+	err *DepthError
 }
 
-func (c *converter) value(v any, path spec.Path) (any, bool) {
+// pathNode is one step of the path to the value being converted, linked to
+// its parent: descending a level costs one node, not a copy of the path,
+// and the path is spelled out only when a marker or an error needs it.
+// (Copying it per level made conversion quadratic in the depth.)
+type pathNode struct {
+	parent *pathNode
+	elem   spec.PathElem
+	depth  int
+}
+
+func (n *pathNode) child(e spec.PathElem) *pathNode {
+	d := 1
+	if n != nil {
+		d = n.depth + 1
+	}
+	return &pathNode{parent: n, elem: e, depth: d}
+}
+
+func (n *pathNode) path() spec.Path {
+	if n == nil {
+		return nil
+	}
+	out := make(spec.Path, n.depth)
+	for ; n != nil; n = n.parent {
+		out[n.depth-1] = n.elem
+	}
+	return out
+}
+
+func (c *converter) limit() int {
+	if c.maxDepth > 0 {
+		return c.maxDepth
+	}
+	return MaxDepth
+}
+
+func (c *converter) value(v any, at *pathNode) (any, bool) {
+	if at != nil && at.depth > c.limit() {
+		if c.err == nil {
+			c.err = &DepthError{URN: c.urn, Path: at.path(), Max: c.limit()}
+		}
+		return nil, true
+	}
 	switch v := v.(type) {
 	case Unknown, *Unknown:
-		return c.m.add(marker{ref: ValueRef{URN: c.urn, Path: path}}), true
+		return c.m.add(marker{ref: ValueRef{URN: c.urn, Path: at.path()}}), true
 	case Secret:
 		c.m.nsecret++
 		c.m.noteSecret(v.Value)
 		if c.mask {
-			return c.m.add(marker{ref: ValueRef{URN: c.urn, Path: path}, secret: true}), true
+			return c.m.add(marker{ref: ValueRef{URN: c.urn, Path: at.path()}, secret: true}), true
 		}
-		inner, _ := c.value(v.Value, path)
+		inner, _ := c.value(v.Value, at)
 		return inner, true
 	case *Secret:
-		return c.value(*v, path)
+		return c.value(*v, at)
 	case map[string]any:
 		var out map[string]any
 		for k, e := range v {
-			ce, changed := c.value(e, path.Append(spec.PathElem{Key: k}))
+			if isScalar(e) {
+				continue
+			}
+			ce, changed := c.value(e, at.child(spec.PathElem{Key: k}))
 			if changed {
 				if out == nil {
 					out = make(map[string]any, len(v))
@@ -194,7 +276,10 @@ func (c *converter) value(v any, path spec.Path) (any, bool) {
 	case []any:
 		var out []any
 		for i, e := range v {
-			ce, changed := c.value(e, path.Append(spec.PathElem{Index: i, IsIndex: true}))
+			if isScalar(e) {
+				continue
+			}
+			ce, changed := c.value(e, at.child(spec.PathElem{Index: i, IsIndex: true}))
 			if changed {
 				if out == nil {
 					out = append([]any(nil), v...)
@@ -208,6 +293,15 @@ func (c *converter) value(v any, path spec.Path) (any, bool) {
 		return out, true
 	}
 	return v, false
+}
+
+// isScalar reports whether v is a plain value the converter passes as is.
+func isScalar(v any) bool {
+	switch v.(type) {
+	case nil, bool, float64, string, int, int64:
+		return true
+	}
+	return false
 }
 
 func (c *converter) props(p map[string]any) map[string]any {
