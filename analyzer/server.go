@@ -47,6 +47,9 @@ type Server struct {
 	// context just before its policies run: a test holds an evaluation
 	// in flight with it, so Cancel can be tested without racing a sleep.
 	evaluating func(context.Context)
+	// stackTimeout bounds the evaluation of one AnalyzeStack (StackTimeout;
+	// tests shorten it).
+	stackTimeout time.Duration
 
 	mu         sync.Mutex // serializes session replacement, never held by Analyze
 	sess       atomic.Pointer[session]
@@ -70,7 +73,7 @@ type Options struct {
 func NewServer(h *home.Home, loadErr error, opts Options) *Server {
 	s := &Server{
 		log: opts.Logger, home: h, loadErr: loadErr, name: opts.Name, version: opts.Version,
-		cancel: make(chan struct{}), now: opts.Now,
+		cancel: make(chan struct{}), now: opts.Now, stackTimeout: StackTimeout,
 	}
 	if s.log == nil {
 		s.log = hclog.NewNullLogger()
@@ -545,6 +548,16 @@ func (s *Server) analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest, pro
 	return resp, nil
 }
 
+// StackTimeout bounds the stack policies of every pack together in one
+// AnalyzeStack, on top of the engine's cost budgets (engine.StackBudget per
+// pack), which do not count the time spent outside CEL. A policy still
+// running when it passes, and every one after it, reports errStackTimeout at
+// its level instead of a verdict, so a mandatory one blocks.
+const StackTimeout = 2 * time.Minute
+
+// errStackTimeout is the error of the stack policies StackTimeout stopped.
+var errStackTimeout = fmt.Errorf("stopped: time limit: the stack policies took longer than %s together", StackTimeout)
+
 // AnalyzeStack runs the stack policies over every resource's outputs.
 func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRequest) (*pulumirpc.AnalyzeResponse, error) {
 	var first string
@@ -590,8 +603,13 @@ func (s *Server) analyzeStack(ctx context.Context, first string, each func(func(
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	typeOf := func(urn string) string { return types[urn] }
+	ectx, stop := context.WithTimeout(ctx, s.stackTimeout)
+	defer stop()
 	for _, pr := range sess.packs {
-		for _, r := range pr.run.EvaluateStack(ctx, resources) {
+		for _, r := range pr.run.EvaluateStack(ectx, resources) {
+			if ectx.Err() != nil && ctx.Err() == nil {
+				timedOut(&r)
+			}
 			s.report(resp, &r, "", typeOf)
 		}
 	}
@@ -599,6 +617,16 @@ func (s *Server) analyzeStack(ctx context.Context, first string, each func(func(
 		return nil, err
 	}
 	return resp, nil
+}
+
+// timedOut replaces the deadline errors of a result StackTimeout stopped
+// with errStackTimeout, which says which limit it was.
+func timedOut(r *engine.Result) {
+	for i, err := range r.Errors {
+		if errors.Is(err, context.DeadlineExceeded) {
+			r.Errors[i] = errStackTimeout
+		}
+	}
 }
 
 // Remediate runs the remediate-level policies of every pack in turn; each

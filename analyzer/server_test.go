@@ -433,3 +433,31 @@ func TestNotApplicablePerType(t *testing.T) {
 		t.Errorf("security group analyzed twice: not_applicable differ (-first +again):\n%s", d)
 	}
 }
+
+// TestAnalyzeStackTimeout: stack policies still running when StackTimeout
+// passes report a "stopped: time limit" error at their level, never a
+// pass, and the call itself succeeds.
+func TestAnalyzeStackTimeout(t *testing.T) {
+	t.Parallel()
+	req := &pulumirpc.AnalyzeStackRequest{Resources: []*pulumirpc.AnalyzerResource{
+		{Urn: sgURN, Type: "aws:ec2/securityGroup:SecurityGroup", Name: "web", Properties: props(t, resource.PropertyMap{})},
+	}}
+	normal, err := testServer(t).AnalyzeStack(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := testServer(t)
+	srv.stackTimeout = -1 // already passed when the policies start
+	resp, err := newTestClient(t, srv).AnalyzeStack(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := byPolicy(resp)["stack-has-buckets"]
+	if len(d) != 1 || !strings.Contains(d[0].GetMessage(), "policy could not be evaluated: stopped: time limit") {
+		t.Fatalf("stack diagnostics: %v", resp)
+	}
+	want := byPolicy(normal)["stack-has-buckets"][0].GetEnforcementLevel()
+	if got := d[0].GetEnforcementLevel(); got != want {
+		t.Errorf("level %v, want the policy's (%v)", got, want)
+	}
+}
