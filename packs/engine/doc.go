@@ -40,12 +40,19 @@
 //
 // Besides CEL's standard extensions (strings, lists, math, sets, bindings,
 // two-variable comprehensions, base64 and json.encode), policies have
-// json.parse, cidr.*, ports.covers and semver.*: see library.go.
+// json.parse, cidr.*, ports.covers, semver.* and sets.of: see library.go.
+// The helpers (and json.encode) cost in proportion to the size of what they
+// read and return.
 //
 // # Limits
 //
-// Every expression evaluation is bounded by a CEL cost limit (CostLimit,
-// StackCostLimit) and checks its context, so Cancel and request deadlines
-// stop long evaluations. A failure in one policy becomes an error in its
-// Result; the other policies still run.
+// A policy's whole evaluation on one input -- guard, variables, forEach,
+// every element, messages -- draws from one cost budget (CostLimit per
+// resource policy, StackCostLimit per stack policy, StackBudget for a
+// pack's stack policies together); a policy that spends it stops with an
+// error wrapping ErrCostLimit. Values nested deeper than MaxDepth are
+// refused with a DepthError. Evaluation checks its context, so Cancel and
+// request deadlines stop long evaluations. A failure in one policy becomes
+// an error in its Result, reported at the policy's level; the other
+// policies still run.
 package engine
