@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/common/types/traits"
@@ -48,6 +49,47 @@ var emptyList = types.NewDynamicList(types.DefaultTypeAdapter, []any{})
 // element.
 func byTypeFunction() cel.EnvOption {
 	resources := cel.ListType(cel.MapType(cel.StringType, cel.DynType))
+	return cel.Lib(helperLib{opts: []cel.EnvOption{byTypeDecl(resources), cel.CostModel(byTypeCost)}})
+}
+
+// byTypeCost prices byType by its work: an exact type on Warden's
+// resources is a map lookup; a glob copies what it matches; any other list
+// is scanned whole.
+var byTypeCost = cost.MemberOverload("list_byType_string", cost.ManualCost(
+	func(est cost.Estimator, target *cost.AstNode, _ []cost.AstNode) *cost.CallEstimate {
+		if target == nil {
+			return nil
+		}
+		sz := cost.EstimateSize(est, *target)
+		return cost.NewCallEstimate(cost.CostEstimate{Min: cost.CallCost, Max: sz.Max + cost.CallCost}, nil)
+	},
+	func(args []ref.Val, result ref.Val) *uint64 {
+		c := cost.CallCost
+		if len(args) == 2 {
+			pat, _ := args[1].(types.String)
+			_, indexed := args[0].(*resourceList)
+			switch {
+			case indexed && !strings.Contains(string(pat), "*"):
+			case indexed:
+				c += listSize(result)
+			default:
+				c += listSize(args[0])
+			}
+		}
+		return &c
+	}))
+
+// listSize is the number of elements of a list value, 0 for anything else.
+func listSize(v ref.Val) uint64 {
+	if l, ok := v.(traits.Lister); ok {
+		if n, ok := l.Size().(types.Int); ok && n > 0 {
+			return uint64(n)
+		}
+	}
+	return 0
+}
+
+func byTypeDecl(resources *cel.Type) cel.EnvOption {
 	return cel.Function("byType",
 		cel.MemberOverload("list_byType_string", []*cel.Type{resources, cel.StringType}, resources,
 			cel.BinaryBinding(func(list, pattern ref.Val) ref.Val {

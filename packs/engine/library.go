@@ -154,9 +154,11 @@ func valueCost(v ref.Val, depth int) uint64 {
 // that membership is one lookup. Only elements that can be map keys are
 // allowed; anything else is an error, never a silent miss.
 func setOf(v ref.Val) ref.Val {
-	l := v.(traits.Lister)
-	n := int(l.Size().(types.Int))
-	m := make(map[ref.Val]ref.Val, n)
+	l, ok := v.(traits.Lister)
+	if !ok {
+		return types.NewErr("sets.of: want a list, got %s", v.Type().TypeName())
+	}
+	m := make(map[ref.Val]ref.Val, listSize(l))
 	it := l.Iterator()
 	for it.HasNext() == types.True {
 		e := it.Next()

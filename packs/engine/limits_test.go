@@ -155,3 +155,39 @@ policies:
 		}
 	})
 }
+
+// TestByTypeCost: byType on a list that is not the indexed resources scans
+// it, and is priced so; on the resources it stays one lookup.
+func TestByTypeCost(t *testing.T) {
+	t.Parallel()
+	p := mustParse(t, `
+name: bytype
+version: 0.1.0
+policies:
+  - name: scan
+    kind: stack
+    description: filters a copy of the resources by type again and again
+    variables:
+      copy: resources.filter(r, true)
+    violation: '!lists.range(1000).all(i, variables.copy.byType("t:i:T").size() > 0)'
+  - name: lookup
+    kind: stack
+    description: looks the type up in the index again and again
+    violation: '!lists.range(1000).all(i, resources.byType("t:i:T").size() > 0)'
+`)
+	run, err := p.NewRun(engine.Stack{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res []*engine.Resource
+	for i := range 500 {
+		res = append(res, &engine.Resource{URN: fmt.Sprint("urn:", i), Type: "t:i:T"})
+	}
+	got := results(run.WithLimits(0, 100_000, 0, 0).EvaluateStack(t.Context(), res))
+	if r := got["scan"]; len(r.Errors) != 1 || !errors.Is(r.Errors[0], engine.ErrCostLimit) {
+		t.Errorf("scan: got %+v, want a cost-limit error", r)
+	}
+	if r := got["lookup"]; !r.Passed() {
+		t.Errorf("lookup: got %+v, want a pass", r)
+	}
+}
