@@ -110,3 +110,30 @@ func BenchmarkDeepNesting(b *testing.B) {
 		})
 	}
 }
+
+// TestMaxDepthRemediate: a resource refused for its depth is not remediated.
+func TestMaxDepthRemediate(t *testing.T) {
+	t.Parallel()
+	p := mustParse(t, `
+name: fix
+version: 0.1.0
+enforcementLevel: remediate
+policies:
+  - name: private
+    description: buckets are private
+    violation: resource.props.?acl.orValue("private") != "private"
+    remediate:
+      set: {acl: '"private"'}
+`)
+	run, err := p.NewRun(engine.Stack{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := nested(engine.MaxDepth + 1)
+	props["acl"] = "public-read"
+	_, rems := run.Remediate(t.Context(), &engine.Resource{URN: "urn:deep", Type: "t:i:T", Props: props})
+	var de *engine.DepthError
+	if len(rems) != 1 || rems[0].Changed || len(rems[0].Result.Errors) != 1 || !errors.As(rems[0].Result.Errors[0], &de) {
+		t.Fatalf("got %+v, want no change and a DepthError", rems)
+	}
+}

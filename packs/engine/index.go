@@ -61,7 +61,7 @@ var byTypeCost = cost.MemberOverload("list_byType_string", cost.ManualCost(
 			return nil
 		}
 		sz := cost.EstimateSize(est, *target)
-		return cost.NewCallEstimate(cost.CostEstimate{Min: cost.CallCost, Max: sz.Max + cost.CallCost}, nil)
+		return cost.NewCallEstimate(cost.Estimate{Min: cost.CallCost, Max: sz.Max + cost.CallCost}, nil)
 	},
 	func(args []ref.Val, result ref.Val) *uint64 {
 		c := cost.CallCost

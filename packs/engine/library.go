@@ -99,7 +99,7 @@ func sizedCost(overloadID string) cost.OverloadModel {
 			total := cost.FixedCostEstimate(cost.CallCost)
 			for _, a := range args {
 				sz := cost.EstimateSize(est, a)
-				total = total.Add(cost.CostEstimate{Min: sz.Min, Max: sz.Max})
+				total = total.Add(cost.Estimate{Min: sz.Min, Max: sz.Max})
 			}
 			return cost.NewCallEstimate(total, nil)
 		},

@@ -42,6 +42,11 @@ func (r *Run) RemediateExcept(ctx context.Context, res *Resource, skip func(*Pol
 		cur := *res
 		cur.Props = props
 		s := newResourceState(ctx, r, &cur)
+		if s.inputErr != nil {
+			// Nothing is remediated on a value the engine refused.
+			out = append(out, Remediation{Policy: pol, Result: Result{Policy: pol, Level: set.level, Errors: []error{s.inputErr}}})
+			continue
+		}
 		result := s.run(pol, set)
 		rem := Remediation{Policy: pol, Result: result}
 		if len(result.Violations) > 0 {
