@@ -618,7 +618,12 @@ func (s *state) render(pol *Policy, set *policySettings, item int, maskedItem fu
 			b.WriteString("[error: " + s.scrub(e.Error()) + "]")
 			continue
 		}
-		b.WriteString(format(v, s.describeUnknown))
+		text := format(v, s.describeUnknown)
+		// Rendering is work CEL does not count: a forEach whose message
+		// shows a large value would otherwise format it per element for
+		// free.
+		s.budget.charge(1 + uint64(len(text))/10)
+		b.WriteString(text)
 	}
 	return s.scrub(b.String())
 }

@@ -191,3 +191,27 @@ policies:
 		t.Errorf("lookup: got %+v, want a pass", r)
 	}
 }
+
+// TestMessageCost: rendering counts against the budget, so a forEach whose
+// message shows a large value stops instead of formatting it per element.
+func TestMessageCost(t *testing.T) {
+	t.Parallel()
+	p := mustParse(t, `
+name: msg
+version: 0.1.0
+policies:
+  - name: loud
+    description: every element shows the whole document
+    forEach: lists.range(20000)
+    violation: "true"
+    message: "{{ resource.props.doc }}"
+`)
+	run, err := p.NewRun(engine.Stack{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := results(run.Evaluate(t.Context(), &engine.Resource{Type: "t:i:T", Props: map[string]any{"doc": strings.Repeat("x", 10_000)}}))
+	if r := got["loud"]; len(r.Errors) != 1 || !errors.Is(r.Errors[0], engine.ErrCostLimit) || len(r.Violations) >= 20000 {
+		t.Errorf("loud: got %d violations and errors %v, want a cost-limit error before the end", len(r.Violations), r.Errors)
+	}
+}
