@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/warden-policy/warden/packs/engine"
 	"github.com/warden-policy/warden/packs/home"
 )
 
@@ -459,5 +460,31 @@ func TestAnalyzeStackTimeout(t *testing.T) {
 	want := byPolicy(normal)["stack-has-buckets"][0].GetEnforcementLevel()
 	if got := d[0].GetEnforcementLevel(); got != want {
 		t.Errorf("level %v, want the policy's (%v)", got, want)
+	}
+}
+
+// TestAnalyzeDeepValue: a property nested deeper than engine.MaxDepth
+// arrives over the wire and every policy that applies reports the
+// positioned depth error at its level, instead of a pass.
+func TestAnalyzeDeepValue(t *testing.T) {
+	t.Parallel()
+	v := structpb.NewStringValue("x")
+	for range engine.MaxDepth + 5 {
+		v = structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{"a": v}})
+	}
+	req := sgRequest(t)
+	req.Properties.Fields["deep"] = v
+	resp, err := newTestClient(t, testServer(t)).Analyze(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetDiagnostics()) == 0 {
+		t.Fatal("no diagnostics: the deep value passed")
+	}
+	for _, d := range resp.GetDiagnostics() {
+		if !strings.Contains(d.GetMessage(), "policy could not be evaluated: property value at "+sgURN+" .deep.a.a") ||
+			!strings.Contains(d.GetMessage(), "nests more than 256 levels deep") {
+			t.Errorf("%s: message %q, want the positioned depth error", d.GetPolicyName(), d.GetMessage())
+		}
 	}
 }
