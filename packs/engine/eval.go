@@ -305,8 +305,15 @@ func (a *activation) eval(p *program) ref.Val {
 	}
 	out, det, err := p.prg.ContextEval(a.ctx, a)
 	var cancelled interpreter.EvalCancelledError
-	if errors.As(err, &cancelled) && cancelled.Cause == interpreter.CostLimitExceeded {
-		a.budget.exhaust()
+	if errors.As(err, &cancelled) {
+		switch {
+		case cancelled.Cause == interpreter.CostLimitExceeded:
+			a.budget.exhaust()
+		case a.ctx.Err() != nil:
+			// Keep the context's error, so callers can tell a deadline
+			// from a cancellation.
+			return types.WrapErr(fmt.Errorf("%s: %w", cancelled.Message, a.ctx.Err()))
+		}
 	}
 	if det != nil {
 		if c := det.ActualCost(); c != nil {
@@ -444,6 +451,14 @@ func (s *state) run(pol *Policy, set *policySettings) (res Result) {
 	for i := range n {
 		if s.budget.spent() {
 			s.stop(&res, "violation", i)
+			break
+		}
+		if err := s.ctx.Err(); err != nil {
+			// One error for the rest, not one per element left (the
+			// element it interrupted may have reported it already).
+			if k := len(res.Errors); k == 0 || !errors.Is(res.Errors[k-1], err) {
+				res.Errors = append(res.Errors, fmt.Errorf("violation: forEach element %d: %w", i, err))
+			}
 			break
 		}
 		item := lister.Get(types.Int(i))

@@ -1,9 +1,11 @@
 package engine_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/warden-policy/warden/packs/engine"
@@ -213,5 +215,45 @@ policies:
 	got := results(run.Evaluate(t.Context(), &engine.Resource{Type: "t:i:T", Props: map[string]any{"doc": strings.Repeat("x", 10_000)}}))
 	if r := got["loud"]; len(r.Errors) != 1 || !errors.Is(r.Errors[0], engine.ErrCostLimit) || len(r.Violations) >= 20000 {
 		t.Errorf("loud: got %d violations and errors %v, want a cost-limit error before the end", len(r.Violations), r.Errors)
+	}
+}
+
+// lateCancel is a context that reports itself cancelled from the after-th
+// call of Err on, so a test can cancel in the middle of a forEach without
+// racing a timer.
+type lateCancel struct {
+	context.Context
+	after, calls int32
+}
+
+func (c *lateCancel) Err() error {
+	if atomic.AddInt32(&c.calls, 1) > c.after {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestCancelDuringForEach: a run cancelled in the middle of a forEach
+// reports the cancellation once, not once per element left, and keeps it
+// recognisable (errors.Is).
+func TestCancelDuringForEach(t *testing.T) {
+	t.Parallel()
+	p := mustParse(t, `
+name: many
+version: 0.1.0
+policies:
+  - name: each
+    description: a check on each of many elements
+    forEach: lists.range(10000)
+    violation: item < 0
+`)
+	run, err := p.NewRun(engine.Stack{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := &lateCancel{Context: t.Context(), after: 50}
+	rs := run.Evaluate(ctx, &engine.Resource{Type: "t:i:T"})
+	if len(rs) != 1 || len(rs[0].Errors) != 1 || !errors.Is(rs[0].Errors[0], context.Canceled) {
+		t.Fatalf("got %+v, want one cancellation error", rs)
 	}
 }
