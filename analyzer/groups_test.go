@@ -73,7 +73,7 @@ func TestGroupsByStack(t *testing.T) {
 			if d.GetEnforcementLevel() != tc.want {
 				t.Errorf("level %v, want %v", d.GetEnforcementLevel(), tc.want)
 			}
-			if !strings.Contains(d.GetMessage(), "(exception old-waiver expired on 2026-06-30 and no longer applies)") {
+			if !strings.Contains(d.GetMessage(), "\nexception old-waiver expired on 2026-06-30 and no longer applies") {
 				t.Errorf("no word of the expired exception: %s", d.GetMessage())
 			}
 		})

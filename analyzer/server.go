@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/warden-policy/warden/internal/findings"
 	"github.com/warden-policy/warden/packs/engine"
 	"github.com/warden-policy/warden/packs/home"
 	"github.com/warden-policy/warden/packs/spec"
@@ -538,7 +539,7 @@ func (s *Server) analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest, pro
 	typeOf := func(string) string { return res.Type }
 	for _, pr := range sess.packs {
 		for _, r := range pr.run.Evaluate(ctx, res) {
-			s.report(resp, &r, req.GetUrn(), typeOf)
+			s.report(resp, sess, &r, res, typeOf)
 		}
 	}
 	resp.NotApplicable = append(resp.NotApplicable, s.notApplicableFor(sess, res.Type)...)
@@ -610,7 +611,7 @@ func (s *Server) analyzeStack(ctx context.Context, first string, each func(func(
 			if ectx.Err() != nil && ctx.Err() == nil {
 				timedOut(&r)
 			}
-			s.report(resp, &r, "", typeOf)
+			s.report(resp, sess, &r, nil, typeOf)
 		}
 	}
 	if err := s.interrupted(ctx); err != nil {
@@ -731,60 +732,41 @@ func (s *Server) target(pol *engine.Policy, urn, typ string) home.Target {
 	return home.Target{Pack: pol.Pack.Name, Policy: pol.Name, Exposed: s.nameOf(pol), URN: urn, Type: typ}
 }
 
-// report turns one engine result into diagnostics and not-applicable
-// entries: a violation at the policy's level, an advisory "can't run" per
-// undecided element, an error at the policy's level (a check that cannot
-// run blocks where the policy would). A violation or error an exception
-// covers is reported at advisory level with the exception's id and reason.
-// urn is the analyzed resource; typeOf finds a resource's type by URN.
-func (s *Server) report(resp *pulumirpc.AnalyzeResponse, r *engine.Result, urn string, typeOf func(string) string) {
-	pol := r.Policy
-	name := s.nameOf(pol)
+// report adds one engine result to resp: its findings (package findings
+// derives and words them, as for the CLI) as diagnostics, or a
+// not-applicable entry. A finding an exception waives is reported at
+// advisory level with the exception's id and reason. urn is the analyzed
+// resource (the engine attaches its diagnostics to it), "" in
+// AnalyzeStack, where each finding names its own; typeOf finds a
+// resource's type by URN.
+func (s *Server) report(resp *pulumirpc.AnalyzeResponse, sess *session, r *engine.Result, res *engine.Resource, typeOf func(string) string) {
+	name := s.nameOf(r.Policy)
 	if r.NotApplicable != "" {
 		resp.NotApplicable = append(resp.NotApplicable, &pulumirpc.PolicyNotApplicable{PolicyName: name, Reason: r.NotApplicable})
 		return
 	}
-	add := func(level spec.Level, msg, diagURN string, except bool) {
-		text := pol.Description
-		if msg != "" {
-			text += "\n" + msg
-		}
-		if except {
-			at := diagURN
-			if at == "" {
-				at = urn
-			}
-			active, expired := s.home.Find(s.target(pol, at, typeOf(at)), s.now())
-			for _, e := range expired {
-				text += fmt.Sprintf("\n(exception %s expired on %s and no longer applies)", e.ID, e.Expires.Format(time.DateOnly))
-			}
-			if len(active) > 0 {
-				level = spec.Advisory
-				text += "\n" + active[0].Describe()
-			}
-		}
-		resp.Diagnostics = append(resp.Diagnostics, &pulumirpc.AnalyzeDiagnostic{
-			PolicyName: name, PolicyPackName: pol.Pack.Name, PolicyPackVersion: pol.Pack.Version,
-			Description: pol.Description, Message: text, EnforcementLevel: levelToProto(level),
-			Urn: diagURN, Severity: severityToProto(pol.Severity),
-		})
+	for _, f := range findings.From(sess.stack.Name, sess.stack.Project, res, r) {
+		f.Waive(s.home, name, typeOf(f.URN), s.now())
+		resp.Diagnostics = append(resp.Diagnostics, diagnostic(&f, name, res != nil))
 	}
-	for _, v := range r.Violations {
-		add(r.Level, v.Message, v.URN, true)
+}
+
+// diagnostic is a finding as the engine takes it. A resource policy's
+// diagnostic names no URN: the engine attaches it to the analyzed
+// resource; nor does a can't-run, which is about the policy.
+func diagnostic(f *findings.Finding, name string, analyzed bool) *pulumirpc.AnalyzeDiagnostic {
+	d := &pulumirpc.AnalyzeDiagnostic{
+		PolicyName: name, PolicyPackName: f.Pack, PolicyPackVersion: f.Version,
+		Description: f.Description, Message: f.Text(), EnforcementLevel: levelToProto(f.ReportedLevel()),
+		Severity: severityToProto(f.Severity),
 	}
-	for _, u := range r.Undecided {
-		// Pulumi's SDKs word it so whatever the run; the engine's
-		// conformance tests look for these words.
-		msg := fmt.Sprintf("can't run policy '%s' from policy pack '%s@v%s' during preview: %s", name, pol.Pack.Name, pol.Pack.Version, u.Reason())
-		resp.Diagnostics = append(resp.Diagnostics, &pulumirpc.AnalyzeDiagnostic{
-			PolicyName: name, PolicyPackName: pol.Pack.Name, PolicyPackVersion: pol.Pack.Version,
-			Description: pol.Description, Message: msg, EnforcementLevel: pulumirpc.EnforcementLevel_ADVISORY,
-			Severity: severityToProto(pol.Severity),
-		})
+	if !analyzed && f.Kind != findings.CantRun {
+		d.Urn = f.URN
 	}
-	for _, err := range r.Errors {
-		add(r.Level, "policy could not be evaluated: "+err.Error(), "", true)
+	if f.Kind == findings.CantRun {
+		d.Message = f.Message
 	}
+	return d
 }
 
 // recoverPanic is the last line of defence: a panic anywhere in an RPC

@@ -454,7 +454,7 @@ func TestAnalyzeStackTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := byPolicy(resp)["stack-has-buckets"]
-	if len(d) != 1 || !strings.Contains(d[0].GetMessage(), "policy could not be evaluated: stopped: time limit") {
+	if len(d) != 1 || !strings.Contains(d[0].GetMessage(), "policy failed to evaluate: stopped: time limit") {
 		t.Fatalf("stack diagnostics: %v", resp)
 	}
 	want := byPolicy(normal)["stack-has-buckets"][0].GetEnforcementLevel()
@@ -482,7 +482,7 @@ func TestAnalyzeDeepValue(t *testing.T) {
 		t.Fatal("no diagnostics: the deep value passed")
 	}
 	for _, d := range resp.GetDiagnostics() {
-		if !strings.Contains(d.GetMessage(), "policy could not be evaluated: property value at "+sgURN+" .deep.a.a") ||
+		if !strings.Contains(d.GetMessage(), "policy failed to evaluate: property value at "+sgURN+" .deep.a.a") ||
 			!strings.Contains(d.GetMessage(), "nests more than 256 levels deep") {
 			t.Errorf("%s: message %q, want the positioned depth error", d.GetPolicyName(), d.GetMessage())
 		}

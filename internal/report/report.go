@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/warden-policy/warden/internal/analyze"
+	"github.com/warden-policy/warden/internal/findings"
 	"github.com/warden-policy/warden/packs/spec"
 )
 
@@ -55,8 +56,8 @@ func Write(w io.Writer, f Format, tool Tool, reports []*analyze.Report, breakdow
 }
 
 // Total sums the summaries of several reports.
-func Total(reports []*analyze.Report) analyze.Summary {
-	var t analyze.Summary
+func Total(reports []*analyze.Report) findings.Summary {
+	var t findings.Summary
 	for _, r := range reports {
 		s := r.Summary
 		t.Resources += s.Resources
@@ -73,7 +74,7 @@ func Total(reports []*analyze.Report) analyze.Summary {
 func writeJSON(w io.Writer, reports []*analyze.Report) error {
 	for _, r := range reports {
 		if r.Findings == nil {
-			r.Findings = []analyze.Finding{}
+			r.Findings = []findings.Finding{}
 		}
 	}
 	if reports == nil {
@@ -83,17 +84,17 @@ func writeJSON(w io.Writer, reports []*analyze.Report) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
 		Stacks  []*analyze.Report `json:"stacks"`
-		Summary analyze.Summary   `json:"summary"`
+		Summary findings.Summary  `json:"summary"`
 	}{reports, Total(reports)})
 }
 
-func levelLabel(f *analyze.Finding) string {
+func levelLabel(f *findings.Finding) string {
 	switch {
-	case f.Kind == analyze.CantRun:
+	case f.Kind == findings.CantRun:
 		return "CAN'T RUN"
 	case f.Exception != nil:
 		return "EXCEPTED"
-	case f.Kind == analyze.Error:
+	case f.Kind == findings.Error:
 		return strings.ToUpper(string(f.Level)) + " ERROR"
 	}
 	return strings.ToUpper(string(f.Level))
@@ -119,12 +120,12 @@ func writeHuman(w io.Writer, reports []*analyze.Report, breakdown bool) error {
 				fmt.Fprintf(w, "    %s\n", f.Message)
 			}
 			if e := f.Exception; e != nil {
-				fmt.Fprintf(w, "    excepted by %s: %s\n", e.ID, e.Reason)
+				fmt.Fprintf(w, "    %s\n", e.Describe())
 			}
 			if f.Expired != "" {
-				fmt.Fprintf(w, "    exception %s has expired and no longer applies\n", f.Expired)
+				fmt.Fprintf(w, "    %s\n", f.ExpiredNote())
 			}
-			if f.RemediationSteps != "" && f.Kind == analyze.Violation && f.Exception == nil {
+			if f.RemediationSteps != "" && f.Kind == findings.Violation && f.Exception == nil {
 				fmt.Fprintf(w, "    fix: %s\n", f.RemediationSteps)
 			}
 		}
@@ -143,7 +144,7 @@ func writeBreakdown(w io.Writer, reports []*analyze.Report) {
 	count := map[string]map[string]int{"pack": {}, "policy": {}, "stack": {}, "severity": {}}
 	for _, r := range reports {
 		for _, f := range r.Findings {
-			if f.Kind != analyze.Violation {
+			if f.Kind != findings.Violation {
 				continue
 			}
 			count["pack"][f.Pack]++
@@ -257,9 +258,9 @@ type sarifSuppression struct {
 // sorts security alerts by.
 var securitySeverity = map[spec.Severity]string{spec.Low: "3.0", spec.Medium: "5.5", spec.High: "8.0", spec.Critical: "9.5"}
 
-func sarifLevel(f *analyze.Finding) string {
+func sarifLevel(f *findings.Finding) string {
 	switch {
-	case f.Kind == analyze.CantRun:
+	case f.Kind == findings.CantRun:
 		return "note"
 	case f.Level == spec.Mandatory || f.Level == spec.Remediate:
 		return "error"
@@ -383,7 +384,7 @@ func writeJUnit(w io.Writer, reports []*analyze.Report) error {
 	cases := map[string][]JUnitCase{}
 	for _, r := range reports {
 		suites = append(suites, r.Name)
-		by := map[string][]analyze.Finding{}
+		by := map[string][]findings.Finding{}
 		var order []string
 		for _, f := range r.Findings {
 			id := f.Pack + "/" + f.Policy
@@ -408,7 +409,7 @@ func writeJUnit(w io.Writer, reports []*analyze.Report) error {
 			}
 			for _, f := range by[id] {
 				lines = append(lines, fmt.Sprintf("[%s] %s: %s", levelLabel(&f), f.URN, cmp.Or(f.Message, f.Description)))
-				failing = failing || f.Kind != analyze.CantRun && f.Exception == nil
+				failing = failing || f.Kind != findings.CantRun && f.Exception == nil
 			}
 			if failing {
 				c.Failure = &JUnitFailure{Message: by[id][0].Description, Type: string(by[id][0].Level), Text: strings.Join(lines, "\n")}
