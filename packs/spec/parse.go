@@ -524,20 +524,16 @@ func newDecoder(file string, data []byte) *decoder {
 	return &decoder{file: file, data: data, lines: bytes.Split(data, []byte("\n"))}
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
-
 // document parses the YAML and returns the root mapping, or nil after
 // recording why there is none.
 func (d *decoder) document() *yaml.Node {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(d.data, &doc); err != nil {
-		pos := Pos{File: d.file}
-		msg := err.Error()
-		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-			pos.Line, _ = strconv.Atoi(m[1])
-			msg = m[2]
+	if err := ParseYAML(d.file, d.data, &doc); err != nil {
+		var list ErrorList
+		if !errors.As(err, &list) {
+			list = ErrorList{{Pos: Pos{File: d.file}, Code: CodeSyntax, Msg: err.Error()}}
 		}
-		d.errs = append(d.errs, &Error{Pos: pos, Code: CodeSyntax, Pack: d.pack, Msg: "invalid YAML: " + msg})
+		d.errs.Append(list)
 		return nil
 	}
 	if len(doc.Content) == 0 {
