@@ -135,8 +135,8 @@ func Parse(dir, file string, data []byte) (*Home, error) {
 	h := &Home{Dir: dir, File: file, Source: data}
 	d := &decoder{file: file}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, spec.ErrorList{{Pos: spec.Pos{File: file}, Code: spec.CodeSyntax, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+	if err := spec.ParseYAML(file, data, &doc); err != nil {
+		return nil, err
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, spec.ErrorList{{Pos: spec.Pos{File: file, Line: 1, Col: 1}, Code: spec.CodeSchema, Msg: File + " is a mapping with organization and groups"}}

@@ -110,8 +110,8 @@ func ParseSuite(file string, data []byte) (*Suite, error) {
 	d := &decoder{file: file}
 	s := &Suite{File: file, Source: data, Stack: engine.Stack{Name: "test", Project: "test", Organization: "organization"}}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, spec.ErrorList{{Pos: spec.Pos{File: file}, Code: spec.CodeSyntax, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}
+	if err := spec.ParseYAML(file, data, &doc); err != nil {
+		return nil, err
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, spec.ErrorList{{Pos: spec.Pos{File: file, Line: 1, Col: 1}, Code: spec.CodeSchema, Msg: "a test file is a mapping with apiVersion, kind and cases"}}

@@ -1,0 +1,32 @@
+package home
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/warden-policy/warden/packs/spec"
+)
+
+// warden.yaml goes through spec.ParseYAML: a second document used to be
+// silently ignored (issue 12, item 9), so a group written after --- never ran.
+func TestParseRefusesWhatTheDecoderRefuses(t *testing.T) {
+	t.Parallel()
+	const head = "groups:\n  - name: default\n    default: true\n    packs: [aws-foundations]\n"
+	tests := []struct{ name, in, want string }{
+		{"second document", head + "---\ngroups:\n  - name: staging\n    packs: [aws-foundations]\n",
+			"w.yaml:5:1: a second YAML document"},
+		{"recursive alias", head + "exceptions: &r {x: *r}\n", "w.yaml:5:20: alias *r refers to the value that contains it"},
+		{"merge key", head + "  - <<: {name: b}\n", "w.yaml:5:5: merge keys (<<) are not supported"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse("testdata/home", "w.yaml", []byte(tc.in))
+			var list spec.ErrorList
+			if !errors.As(err, &list) || len(list) != 1 || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Parse = %v, want one error containing %q", err, tc.want)
+			}
+		})
+	}
+}
