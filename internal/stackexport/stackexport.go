@@ -13,7 +13,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/warden-policy/warden/packs/engine"
@@ -84,7 +86,47 @@ type deployment struct {
 // ErrNotExport is returned for JSON that is not a stack export.
 var ErrNotExport = errors.New("not a stack export (want the output of `pulumi stack export`: {\"version\": 3, \"deployment\": {...}})")
 
-// Read parses an export.
+// MaxDepth bounds how deeply a resource's property values may nest. Real
+// exports stay within a few dozen levels; the bound keeps the conversions
+// downstream (engine values, CEL) from walking a hostile 10,000-deep value.
+const MaxDepth = 256
+
+// Versions Pulumi has written: `pulumi stack export` and self-managed
+// checkpoints carry deployment schema versions 1 to 3.
+const (
+	minVersion = 1
+	maxVersion = 3
+)
+
+// Error is a problem at a position of an export. File is set by ReadFile;
+// Line and Col are 1-based, Col counting bytes.
+type Error struct {
+	File      string
+	Line, Col int
+	Msg       string
+	Err       error // the cause, if any, for errors.Is (ErrNotExport)
+}
+
+// Error renders file:line:col: message, or "line L, column C: message" when
+// the export was read from a stream without a name.
+func (e *Error) Error() string {
+	if e.File != "" {
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+	}
+	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Col, e.Msg)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// errorAt is an Error at the byte data[off].
+func errorAt(data []byte, off int64, err error, format string, args ...any) *Error {
+	line, col := position(data, off+1)
+	return &Error{Line: line, Col: col, Msg: fmt.Sprintf(format, args...), Err: err}
+}
+
+// Read parses an export. It is strict where Pulumi is: one JSON value and
+// nothing after it, a schema version Pulumi writes, values at most MaxDepth
+// deep; an export that breaks any of these is refused, not half-analyzed.
 func Read(r io.Reader) (*Stack, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -96,12 +138,16 @@ func Read(r io.Reader) (*Stack, error) {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			line, col := position(data, se.Offset)
-			return nil, fmt.Errorf("line %d, column %d: %v (is the file truncated?)", line, col, se)
+			return nil, &Error{Line: line, Col: col, Msg: se.Error() + " (is the file truncated?)", Err: err}
 		}
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("unexpected end of file: the export is truncated")
 		}
 		return nil, fmt.Errorf("%w: %v", ErrNotExport, err)
+	}
+	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
+		off += int64(len(data[off:]) - len(bytes.TrimLeft(data[off:], " \t\r\n")))
+		return nil, errorAt(data, off, nil, "unexpected data after the export's JSON value (two exports in one file?)")
 	}
 	if ex.Checkpoint != nil {
 		if ex.Checkpoint.Latest == nil {
@@ -113,8 +159,12 @@ func Read(r io.Reader) (*Stack, error) {
 	if ex.Deployment == nil || ex.Version == 0 {
 		return nil, ErrNotExport
 	}
-	if ex.Version > 3 {
-		return nil, fmt.Errorf("stack export version %d is newer than this build reads (3)", ex.Version)
+	if ex.Version < minVersion || ex.Version > maxVersion {
+		msg := fmt.Sprintf("stack export version %d is not one Pulumi writes (%d to %d)", ex.Version, minVersion, maxVersion)
+		if ex.Version > maxVersion {
+			msg = fmt.Sprintf("stack export version %d is newer than this build reads (%d)", ex.Version, maxVersion)
+		}
+		return nil, errorAt(data, valueOffset(data, "version"), nil, "%s", msg)
 	}
 	s := &Stack{}
 	if ex.Checkpoint != nil {
@@ -128,7 +178,11 @@ func Read(r io.Reader) (*Stack, error) {
 	providers := map[string]*engine.Provider{}
 	for _, r := range ex.Deployment.Resources {
 		if strings.HasPrefix(r.Type, "pulumi:providers:") {
-			providers[r.URN] = &engine.Provider{Name: urnName(r.URN), Type: r.Type, URN: r.URN, Props: s.values(r.Inputs)}
+			props, err := s.values(r.URN, "inputs", r.Inputs)
+			if err != nil {
+				return nil, err
+			}
+			providers[r.URN] = &engine.Provider{Name: urnName(r.URN), Type: r.Type, URN: r.URN, Props: props}
 		}
 	}
 	for _, r := range ex.Deployment.Resources {
@@ -159,8 +213,13 @@ func Read(r io.Reader) (*Stack, error) {
 			base.Provider = providers[urn]
 		}
 		in, out := base, base
-		in.Props = s.values(r.Inputs)
-		out.Props = s.values(r.Outputs)
+		var err error
+		if in.Props, err = s.values(r.URN, "inputs", r.Inputs); err != nil {
+			return nil, err
+		}
+		if out.Props, err = s.values(r.URN, "outputs", r.Outputs); err != nil {
+			return nil, err
+		}
 		s.Resources = append(s.Resources, &Resource{Inputs: &in, Outputs: &out, Custom: r.Custom})
 	}
 	return s, nil
@@ -174,15 +233,32 @@ func seconds(f float64) string {
 }
 
 // values converts export values: secrets with plaintext become Secret,
-// encrypted ones Secret of an unknown, the unknown sentinel Unknown.
-func (s *Stack) values(m map[string]any) map[string]any {
+// encrypted ones Secret of an unknown, the unknown sentinel Unknown. A value
+// nested deeper than MaxDepth is refused, naming the resource and the path.
+func (s *Stack) values(urn, field string, m map[string]any) (map[string]any, error) {
 	if m == nil {
-		return map[string]any{}
+		return map[string]any{}, nil
 	}
-	return s.value(m).(map[string]any)
+	c := converter{s: s, path: []string{field}}
+	v := c.value(m, 1)
+	if c.tooDeep != nil {
+		return nil, fmt.Errorf("resource %s: %s: values nest more than %d levels deep", urn, pathString(c.tooDeep), MaxDepth)
+	}
+	return v.(map[string]any), nil
 }
 
-func (s *Stack) value(v any) any {
+// converter walks one property tree, keeping the path to the current value
+// (one segment pushed and popped per level, so the walk stays linear).
+type converter struct {
+	s       *Stack
+	path    []string
+	tooDeep []string // the path where MaxDepth was passed; nil while within it
+}
+
+func (c *converter) value(v any, depth int) any {
+	if c.tooDeep != nil {
+		return nil
+	}
 	switch v := v.(type) {
 	case string:
 		if v == unknownText {
@@ -190,27 +266,48 @@ func (s *Stack) value(v any) any {
 		}
 		return v
 	case []any:
+		if depth > MaxDepth {
+			c.tooDeep = slices.Clone(c.path)
+			return nil
+		}
 		for i, e := range v {
-			v[i] = s.value(e)
+			c.path = append(c.path, "["+strconv.Itoa(i)+"]")
+			v[i] = c.value(e, depth+1)
+			c.path = c.path[:len(c.path)-1]
 		}
 		return v
 	case map[string]any:
+		if depth > MaxDepth {
+			c.tooDeep = slices.Clone(c.path)
+			return nil
+		}
 		if v[sigKey] == secretSig {
 			if pt, ok := v["plaintext"].(string); ok {
 				var inner any
 				if err := json.Unmarshal([]byte(pt), &inner); err == nil {
-					return engine.Secret{Value: s.value(inner)}
+					return engine.Secret{Value: c.value(inner, depth+1)}
 				}
 			}
-			s.Encrypted++
+			c.s.Encrypted++
 			return engine.Secret{Value: engine.Unknown{}}
 		}
 		for k, e := range v {
-			v[k] = s.value(e)
+			c.path = append(c.path, "."+k)
+			v[k] = c.value(e, depth+1)
+			c.path = c.path[:len(c.path)-1]
 		}
 		return v
 	}
 	return v
+}
+
+// pathString renders a property path (inputs.a.b[0]), eliding the middle
+// of a very long one: the ends say where to look.
+func pathString(segs []string) string {
+	if len(segs) > 24 {
+		segs = append(append(slices.Clone(segs[:12]), fmt.Sprintf("…(%d more)…", len(segs)-24)), segs[len(segs)-12:]...)
+	}
+	return strings.Join(segs, "")
 }
 
 // urnStack returns the stack and project of a URN.
@@ -239,16 +336,46 @@ func urnName(urn string) string {
 	return parts[3]
 }
 
+// position is the line and column (1-based) of the byte data[off-1]: the
+// last byte read when a decoder reports an error after off bytes.
 func position(data []byte, off int64) (line, col int) {
 	line = 1
 	last := 0
-	for i := 0; i < int(off) && i < len(data); i++ {
+	for i := 0; i < int(off)-1 && i < len(data); i++ {
 		if data[i] == '\n' {
 			line++
 			last = i + 1
 		}
 	}
-	return line, int(off) - last
+	return line, max(int(off)-last, 1)
+}
+
+// valueOffset is the offset of the value of a top-level key of a JSON
+// object, or 0 when it cannot be found. It is used only to position an
+// error, so it may decode the top level again.
+func valueOffset(data []byte, key string) int64 {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return 0
+		}
+		if k, _ := t.(string); k == key {
+			off := dec.InputOffset()
+			for off < int64(len(data)) && strings.IndexByte(": \t\r\n", data[off]) >= 0 {
+				off++
+			}
+			return off
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return 0
+		}
+	}
+	return 0
 }
 
 // ReadFile reads an export or checkpoint file, gzipped or not.
@@ -269,6 +396,11 @@ func ReadFile(path string) (*Stack, error) {
 	}
 	st, err := Read(r)
 	if err != nil {
+		var pe *Error
+		if errors.As(err, &pe) {
+			pe.File = path
+			return nil, pe
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return st, nil
