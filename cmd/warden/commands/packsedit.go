@@ -107,6 +107,12 @@ func newCmdPacksPublish(ios *IOStreams) *cobra.Command {
 }
 
 func packsPublishRun(ctx context.Context, ios *IOStreams, homeDir, src string) error {
+	// Read the files first: a symlink or special file is refused before the
+	// loaders below follow it.
+	files, err := packFiles(src)
+	if err != nil {
+		return err
+	}
 	p, err := engine.Load(src)
 	if err != nil {
 		return err
@@ -134,10 +140,6 @@ func packsPublishRun(ctx context.Context, ios *IOStreams, homeDir, src string) e
 		return &InputError{Err: fmt.Errorf("%q is the name of a built-in pack: pick another", p.Name)}
 	}
 	dest := filepath.Join(homeDir, home.PacksDir, p.Name, p.Version)
-	files, err := packFiles(src)
-	if err != nil {
-		return err
-	}
 	// The copy happens under the home's lock, so that a packs remove or
 	// another publish cannot interleave with it. Only the lock: a
 	// warden.yaml that names this pack before it is published does not
@@ -168,12 +170,26 @@ func packsPublishRun(ctx context.Context, ios *IOStreams, homeDir, src string) e
 		}
 	}
 	defer os.RemoveAll(tmp)
+	// MkdirTemp makes a 0700 folder, which would become the version folder:
+	// every user of a shared home must be able to read a published pack, so
+	// folders are 0755 and files 0644 whatever the umask.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
 	for rel, data := range files {
 		target := filepath.Join(tmp, rel)
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
+		if sub := filepath.Dir(target); sub != tmp {
+			if err := os.MkdirAll(sub, 0o755); err != nil {
+				return err
+			}
+			if err := os.Chmod(sub, 0o755); err != nil {
+				return err
+			}
 		}
 		if err := os.WriteFile(target, data, 0o644); err != nil {
+			return err
+		}
+		if err := os.Chmod(target, 0o644); err != nil {
 			return err
 		}
 	}
@@ -193,21 +209,38 @@ func pathSafe(s string) bool {
 	return strings.Trim(s, ".") != "" && !strings.ContainsAny(s, `/\`) && s == filepath.Base(s)
 }
 
-// packFiles reads pack.yaml and tests/ of a pack directory.
+// packFiles reads pack.yaml and tests/ of a pack directory. What it reads
+// is copied into the home, so it must be the pack's own regular files: a
+// symlink (which could bring any file of the publisher's machine into a
+// shared home) or a special file is refused, naming the path.
 func packFiles(dir string) (map[string][]byte, error) {
 	out := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	// The folder named on the command line may itself be a link: follow
+	// that one, and no other.
+	dir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, err
+	}
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, path)
+		published := rel == spec.PackFile || rel == "tests" || strings.HasPrefix(rel, "tests"+string(filepath.Separator))
+		if rel != "." && published && !d.IsDir() && !d.Type().IsRegular() {
+			what := "a special file"
+			if d.Type()&fs.ModeSymlink != 0 {
+				what = "a symbolic link"
+			}
+			return &InputError{Err: fmt.Errorf("%s is %s: a published pack holds only regular files and folders (copy the file in instead)", path, what)}
+		}
 		if d.IsDir() {
 			if rel != "." && rel != "tests" {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if rel == spec.PackFile || strings.HasPrefix(rel, "tests"+string(filepath.Separator)) {
+		if published {
 			data, err := os.ReadFile(path)
 			if err != nil {
 				return err
