@@ -397,15 +397,26 @@ func (l *library) candidates(name string) ([]candidate, spec.ErrorList) {
 	}
 	base := filepath.Join(l.dir, PacksDir, name)
 	dirs := []string{base}
-	if entries, err := os.ReadDir(base); err == nil {
+	entries, err := os.ReadDir(base)
+	switch {
+	case err == nil:
 		for _, e := range entries {
 			if e.IsDir() {
 				dirs = append(dirs, filepath.Join(base, e.Name()))
 			}
 		}
+	case !errors.Is(err, fs.ErrNotExist):
+		// A folder this user cannot read (another publisher's umask) is
+		// not an unknown pack: say what is wrong with it.
+		errs.Add(spec.Pos{File: base}, spec.CodeInvalid, name, "", "cannot read the pack folder: %v (every user of the home must be able to read it)", unwrapPath(err))
+		return nil, errs
 	}
 	for _, dir := range dirs {
 		if _, err := os.Stat(filepath.Join(dir, spec.PackFile)); err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				errs.Add(spec.Pos{File: filepath.Join(dir, spec.PackFile)}, spec.CodeInvalid, name, "",
+					"cannot read the pack: %v (every user of the home must be able to read it)", unwrapPath(err))
+			}
 			continue
 		}
 		p, err := l.load(dir)
@@ -427,6 +438,16 @@ func (l *library) candidates(name string) ([]candidate, spec.ErrorList) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version.GreaterThan(out[j].version) })
 	return out, errs
+}
+
+// unwrapPath drops the path an *fs.PathError repeats, since the error is
+// already positioned at it.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func (l *library) load(dir string) (*engine.Pack, error) {
