@@ -615,10 +615,20 @@ func (d *decoder) valueOf(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
+// require reports a required field that is missing, or present but empty
+// (`version:` is null): an empty value must not pass the checks that only
+// look at values that are there.
 func (d *decoder) require(n *yaml.Node, key string, ok bool) {
-	if !ok && d.valueOf(n, key) == nil {
-		d.errorf(n, CodeSchema, "missing required field %q", key)
+	if ok {
+		return
 	}
+	if v := d.valueOf(n, key); v != nil {
+		if v.Kind == yaml.ScalarNode && v.Value == "" || v.Tag == "!!null" {
+			d.errorf(v, CodeSchema, "field %q is empty", key)
+		}
+		return
+	}
+	d.errorf(n, CodeSchema, "missing required field %q", key)
 }
 
 func (d *decoder) unknownField(k *yaml.Node, what string, known []string) {

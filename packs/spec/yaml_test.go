@@ -129,3 +129,20 @@ func TestParsePackRefusesAliasBombs(t *testing.T) {
 		}
 	}
 }
+
+// Found by FuzzParsePack: a required field written with no value
+// (`version:`) passed every check, since the checks skipped empty values.
+func TestParsePackEmptyRequiredField(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"name: p\nversion:\n":        `pack.yaml:2:9: p: field "version" is empty`,
+		"name: ~\nversion: 1.0.0\n":  `pack.yaml:1:7: field "name" is empty`,
+		"name: ''\nversion: 1.0.0\n": `pack.yaml:1:7: field "name" is empty`,
+		"version: 1.0.0\n":           `pack.yaml:1:1: missing required field "name"`,
+	} {
+		_, err := ParsePack("pack.yaml", []byte(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParsePack(%q) = %v, want %s", in, err, want)
+		}
+	}
+}
