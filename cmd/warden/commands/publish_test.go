@@ -116,3 +116,22 @@ func TestPublishModes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The pack folder named on the command line may itself be a link (only
+// links inside it are refused); before, the walk stopped at the link and
+// published an empty version.
+func TestPublishThroughLinkedFolder(t *testing.T) {
+	t.Setenv("WARDEN_HOME", "")
+	home := newHome(t)
+	pack := newPack(t, "acme-rules")
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(pack, link); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, e := publish(t, home, link); code != ExitOK {
+		t.Fatalf("publish: %s", e)
+	}
+	if _, err := os.Stat(filepath.Join(home, "packs", "acme-rules", "0.1.0", "pack.yaml")); err != nil {
+		t.Errorf("pack.yaml was not published: %v", err)
+	}
+}
