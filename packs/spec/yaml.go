@@ -51,10 +51,18 @@ func ParseYAML(file string, data []byte, out any) error {
 		return nil
 	}
 	if err := doc.Decode(out); err != nil {
-		return ErrorList{{Pos: Pos{File: file, Line: 1, Col: 1}, Code: CodeSchema, Msg: yamlMessage(err)}}
+		// yaml.v3 type errors read "yaml: unmarshal errors:\n  line N: msg".
+		pos, msg := Pos{File: file, Line: 1, Col: 1}, yamlMessage(err)
+		if m := yamlTypeErrorRE.FindStringSubmatch(msg); m != nil {
+			pos.Line, _ = strconv.Atoi(m[1])
+			pos.Col, msg = 0, m[2]
+		}
+		return ErrorList{{Pos: pos, Code: CodeSchema, Msg: msg}}
 	}
 	return nil
 }
+
+var yamlTypeErrorRE = regexp.MustCompile(`(?m)^\s*line (\d+): (.*)$`)
 
 func parseYAMLDocument(file string, data []byte) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))

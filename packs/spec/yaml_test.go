@@ -111,6 +111,10 @@ func TestParseYAMLIntoValue(t *testing.T) {
 	if err := ParseYAML("f.yaml", []byte("a: [1, 2]\n---\na: [3]\n"), &v); err == nil {
 		t.Fatal("second document accepted when decoding into a value")
 	}
+	err := ParseYAML("f.yaml", []byte("# a\na: [1, x]\n"), &v)
+	if want := "f.yaml:2: cannot unmarshal !!str `x` into int"; err == nil || err.Error() != want {
+		t.Errorf("type error: got %v, want %s", err, want)
+	}
 }
 
 // A pack manifest goes through the same decoder: its errors come back in
