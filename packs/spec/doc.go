@@ -7,6 +7,10 @@
 // as source text with positions; package engine compiles them and reports
 // CEL errors at the YAML position of the expression, in the same ErrorList.
 //
+// ParseYAML is the one YAML decoder of every file Warden reads (pack.yaml,
+// warden.yaml, tests/*.yaml), so that one rule about documents, keys,
+// aliases and depth holds for all of them.
+//
 // All problems of a pack are collected, sorted and returned together, in the
 // manner of go/scanner.ErrorList, so an author fixes a pack in one pass.
 package spec
