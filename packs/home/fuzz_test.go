@@ -8,8 +8,9 @@ import (
 	"github.com/warden-policy/warden/packs/spec"
 )
 
-// flowHome is the flow-style home of issue 12, item 1.
-const flowHome = `organization: acme
+// flowHomeAcme is the flow-style home of issue 12, item 1 (see flowHome),
+// with a pack entry that resolves by range.
+const flowHomeAcme = `organization: acme
 groups: [{name: default, default: true, packs: [aws-foundations, {pack: acme, version: ^1}]}, {name: staging, stacks: ['*/staging'], packs: [{pack: aws-foundations, enforcementLevel: mandatory}]}]
 `
 
@@ -27,7 +28,8 @@ func FuzzParseHome(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(flowHome))
-	f.Add([]byte(flowHome + "---\ngroups: []\n"))
+	f.Add([]byte(flowHomeAcme))
+	f.Add([]byte(flowHomeAcme + "---\ngroups: []\n"))
 	f.Add([]byte("groups:\n  - &g {name: a, packs: [acme]}\n  - *g\nexceptions: {x: {reason: r, match: [{policies: [p], targets: ['urn:pulumi:*']}]}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, err := Parse("testdata/home", "w.yaml", data)
