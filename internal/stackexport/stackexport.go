@@ -86,10 +86,11 @@ type deployment struct {
 // ErrNotExport is returned for JSON that is not a stack export.
 var ErrNotExport = errors.New("not a stack export (want the output of `pulumi stack export`: {\"version\": 3, \"deployment\": {...}})")
 
-// MaxDepth bounds how deeply a resource's property values may nest. Real
-// exports stay within a few dozen levels; the bound keeps the conversions
-// downstream (engine values, CEL) from walking a hostile 10,000-deep value.
-const MaxDepth = 256
+// MaxDepth bounds how deeply a resource's property values may nest: the
+// engine's bound (engine.MaxDepth), checked here while reading so that a
+// hostile 10,000-deep export is refused at its position before anything
+// walks it. Real exports stay within a few dozen levels.
+const MaxDepth = engine.MaxDepth
 
 // Versions Pulumi has written: `pulumi stack export` and self-managed
 // checkpoints carry deployment schema versions 1 to 3.
