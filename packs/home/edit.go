@@ -102,8 +102,8 @@ type located struct {
 
 func (e *Editor) locate() (*located, error) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(e.src, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", e.File, err)
+	if err := spec.ParseYAML(e.File, e.src, &doc); err != nil {
+		return nil, err
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s is not a mapping", e.File)
@@ -440,7 +440,7 @@ func (e *Editor) verify(before []byte, at spec.Pos, group string, ok func(old, c
 // splitGroups decodes warden.yaml into its groups list and everything else.
 func splitGroups(src []byte) (map[string]any, []any, error) {
 	var doc map[string]any
-	if err := yaml.Unmarshal(src, &doc); err != nil {
+	if err := spec.ParseYAML(File, src, &doc); err != nil {
 		return nil, nil, err
 	}
 	groups, _ := doc["groups"].([]any)
