@@ -46,7 +46,7 @@ unit:
 
 # Every fuzz target, briefly (FUZZTIME=10m for a campaign); their seed
 # corpora already run in unit.
-FUZZTIME ?= 5s
+FUZZTIME ?= 3s
 fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) bash scripts/fuzz.sh
 
