@@ -139,17 +139,14 @@ func fromPropertyValue(v property.Value) any {
 		out = m
 	case v.IsResourceReference():
 		ref := v.AsResourceReference()
-		m := map[string]any{"urn": string(ref.URN)}
-		if id, ok := ref.IDString(); ok {
-			m["id"] = id
-		}
-		out = m
+		id, ok := ref.IDString()
+		out = engine.ResourceRef(string(ref.URN), id, ok)
 	case v.IsAsset():
 		a := v.AsAsset()
-		out = map[string]any{"hash": a.Hash, "text": a.Text, "path": a.Path, "uri": a.URI}
+		out = engine.AssetValue(a.Hash, a.Text, a.Path, a.URI)
 	case v.IsArchive():
 		a := v.AsArchive()
-		out = map[string]any{"hash": a.Hash, "path": a.Path, "uri": a.URI}
+		out = engine.ArchiveValue(a.Hash, a.Path, a.URI)
 	}
 	if v.Secret() {
 		return engine.Secret{Value: out}

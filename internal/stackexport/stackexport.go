@@ -18,15 +18,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
+
 	"github.com/warden-policy/warden/packs/engine"
 )
 
-// Pulumi's wire signature for secrets, and the sentinel of unknown values.
-const (
-	sigKey      = "4dabf18193072939515e22adb298388d"
-	secretSig   = "1b47061264138c4ac30d75fd1eb44270"
-	unknownText = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-)
+// unknownText is the sentinel of an unknown value in a state file.
+const unknownText = sig.UnknownStringValue
 
 // Stack is the content of one export.
 type Stack struct {
@@ -282,7 +280,9 @@ func (c *converter) value(v any, depth int) any {
 			c.tooDeep = slices.Clone(c.path)
 			return nil
 		}
-		if v[sigKey] == secretSig {
+		str := func(k string) string { s, _ := v[k].(string); return s }
+		switch v[sig.Key] {
+		case sig.Secret:
 			if pt, ok := v["plaintext"].(string); ok {
 				var inner any
 				if err := json.Unmarshal([]byte(pt), &inner); err == nil {
@@ -291,6 +291,13 @@ func (c *converter) value(v any, depth int) any {
 			}
 			c.s.Encrypted++
 			return engine.Secret{Value: engine.Unknown{}}
+		case sig.ResourceReference:
+			id, hasID := v["id"].(string)
+			return engine.ResourceRef(str("urn"), id, hasID)
+		case sig.AssetSig:
+			return engine.AssetValue(str("hash"), str("text"), str("path"), str("uri"))
+		case sig.ArchiveSig:
+			return engine.ArchiveValue(str("hash"), str("path"), str("uri"))
 		}
 		for k, e := range v {
 			c.path = append(c.path, "."+k)
