@@ -3,6 +3,8 @@ package analyzer
 import (
 	"os"
 	"path/filepath"
+
+	"github.com/warden-policy/warden/packs/home"
 )
 
 // Environment variables the plugin reads, all in one place.
@@ -14,7 +16,7 @@ const (
 	// EnvLogFormat set to "json" writes logs as JSON lines.
 	EnvLogFormat = "WARDEN_LOG_FORMAT"
 	// EnvHome names the policy home, overriding the binary's directory.
-	EnvHome = "WARDEN_HOME"
+	EnvHome = home.EnvHome
 	// EnvCacheDir is where checked CEL expressions are kept between runs
 	// (default: the user cache directory's warden/cel); "off" disables it.
 	EnvCacheDir = "WARDEN_CACHE_DIR"

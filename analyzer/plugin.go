@@ -122,13 +122,8 @@ func parseArgs(args []string) (pluginArgs, error) {
 // engine ran it (a link to the binary inside a home works), else the
 // embedded default when that directory is not a home at all.
 func chooseHome(flagHome, argv0 string, getenv func(string) string) (*home.Home, error) {
-	dir, explicit := flagHome, true
-	if dir == "" {
-		dir = getenv(EnvHome)
-	}
-	if dir == "" {
-		dir, explicit = filepath.Dir(argv0), false
-	}
+	dir := home.Find(flagHome, getenv, filepath.Dir(argv0))
+	explicit := flagHome != "" || getenv(home.EnvHome) != ""
 	if !explicit && !home.Exists(dir) {
 		if _, err := os.Stat(filepath.Join(dir, PolicyProjectFile)); err != nil {
 			return home.Default()

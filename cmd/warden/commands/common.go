@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/warden-policy/warden/analyzer"
 	"github.com/warden-policy/warden/internal/report"
 	"github.com/warden-policy/warden/packs/engine"
 	"github.com/warden-policy/warden/packs/home"
@@ -25,9 +24,9 @@ func checkOutput(o string, formats ...report.Format) error {
 	return nil
 }
 
-// loadHome finds the policy home: --home, else WARDEN_HOME, else the
-// embedded default (the built-in packs). packDirs, when given, replace the
-// home with exactly those packs.
+// loadHome loads the policy home a reading command uses: --home, else
+// WARDEN_HOME, else the embedded default (the built-in packs). packDirs,
+// when given, replace the home with exactly those packs.
 func loadHome(dir string, packDirs []string) (*home.Home, error) {
 	if len(packDirs) > 0 {
 		var packs []*engine.Pack
@@ -40,22 +39,15 @@ func loadHome(dir string, packDirs []string) (*home.Home, error) {
 		}
 		return home.FromPacks(packs, strings.Join(packDirs, ", ")), nil
 	}
-	if dir == "" {
-		dir = os.Getenv(analyzer.EnvHome)
-	}
-	if dir == "" {
-		return home.Default()
-	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, &InputError{Err: fmt.Errorf("policy home %s is not a directory", dir)}
-	}
-	if !home.Exists(dir) {
-		return nil, &InputError{Err: fmt.Errorf("%s has no %s: it is not a policy home (warden init %s creates one)", dir, home.File, dir)}
-	}
-	return home.Load(dir)
+	return home.Open(home.Find(dir, os.Getenv, ""))
 }
 
-func envHome() string { return os.Getenv(analyzer.EnvHome) }
+// homeDir is the policy home an editing command changes: --home, else
+// WARDEN_HOME, else the current directory, which must be a home.
+func homeDir(flag string) (string, error) {
+	dir := home.Find(flag, os.Getenv, ".")
+	return dir, home.Check(dir)
+}
 
 // warnUngoverned prints, to stderr so that -o json stays clean, one of
 // (*home.Home).Ungoverned's warnings: the home is valid but lets every

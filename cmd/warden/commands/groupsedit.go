@@ -16,23 +16,6 @@ import (
 
 // homeDir is the home an edit applies to: --home, else WARDEN_HOME, else
 // the current directory.
-func homeDir(flag string) (string, error) {
-	dir := firstNonEmpty(flag, envHome(), ".")
-	if !home.Exists(dir) {
-		return "", &InputError{Err: fmt.Errorf("%s has no %s: it is not a policy home (warden init %s creates one)", dir, home.File, dir)}
-	}
-	return dir, nil
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // editHome applies edit to the home through home.Edit, under the home's
 // lock, and reports what it did; on any error the file is left as it was.
 func editHome(ios *IOStreams, dir string, what string, edit func(*home.Editor, *home.Home) error) error {

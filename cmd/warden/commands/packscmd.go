@@ -194,7 +194,7 @@ type entityView struct {
 
 func packsShowRun(ctx context.Context, ios *IOStreams, ref, homeFlag, backend, output string) error {
 	name, ver, _ := strings.Cut(ref, "@")
-	dir := firstNonEmpty(homeFlag, envHome())
+	dir := home.Find(homeFlag, os.Getenv, "")
 	avail, err := home.FindPack(dir, name, ver)
 	if errors.Is(err, home.ErrNoPack) {
 		return &InputError{Err: fmt.Errorf("no pack %s (warden packs list shows them)", ref)}
