@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/urn"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -304,16 +305,12 @@ func (s *Server) current(urn string) (*session, error) {
 }
 
 // stackFromURN reads the stack and project of urn:pulumi:<stack>::<project>::...
-func stackFromURN(urn string) (stack, project string, ok bool) {
-	rest, found := strings.CutPrefix(urn, "urn:pulumi:")
-	if !found {
+func stackFromURN(s string) (stack, project string, ok bool) {
+	u, err := urn.Parse(s)
+	if err != nil || u.Stack() == "" {
 		return "", "", false
 	}
-	parts := strings.SplitN(rest, "::", 3)
-	if len(parts) < 3 || parts[0] == "" {
-		return "", "", false
-	}
-	return parts[0], parts[1], true
+	return string(u.Stack()), string(u.Project()), true
 }
 
 // stoppable ties a request context to Cancel.

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/urn"
 
 	"github.com/warden-policy/warden/packs/engine"
 )
@@ -318,30 +319,22 @@ func pathString(segs []string) string {
 	return strings.Join(segs, "")
 }
 
-// urnStack returns the stack and project of a URN.
-func urnStack(urn string) (stack, project string) {
-	rest, ok := strings.CutPrefix(urn, "urn:pulumi:")
-	if !ok {
+// urnStack returns the stack and project of a URN ("" if it is not one).
+func urnStack(s string) (stack, project string) {
+	u, err := urn.Parse(s)
+	if err != nil {
 		return "", ""
 	}
-	parts := strings.SplitN(rest, "::", 3)
-	if len(parts) < 2 {
-		return "", ""
-	}
-	return parts[0], parts[1]
+	return string(u.Stack()), string(u.Project())
 }
 
-// urnName returns the name part of a URN (after the type).
-func urnName(urn string) string {
-	rest, ok := strings.CutPrefix(urn, "urn:pulumi:")
-	if !ok {
-		return urn
+// urnName returns the name part of a URN, or s if it is not one.
+func urnName(s string) string {
+	u, err := urn.Parse(s)
+	if err != nil {
+		return s
 	}
-	parts := strings.SplitN(rest, "::", 4)
-	if len(parts) < 4 {
-		return urn
-	}
-	return parts[3]
+	return u.Name()
 }
 
 // position is the line and column (1-based) of the byte data[off-1]: the
