@@ -5,7 +5,7 @@
 # with FUZZTIME=10m. A failing input is written under the package's
 # testdata/fuzz/<target>/ and fails the run: commit it as a regression.
 set -euo pipefail
-fuzztime=${FUZZTIME:-5s}
+fuzztime=${FUZZTIME:-300x}
 go=${GO:-go}
 targets=()
 names=()
@@ -31,7 +31,16 @@ fi
 for t in "${targets[@]}"; do
 	read -r pkg name <<<"$t"
 	echo "fuzz $pkg $name ($fuzztime)"
-	if ! $go test -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" "$pkg" >"$log" 2>&1; then
+	dir=$($go list -f '{{.Dir}}' "$pkg")/testdata/fuzz/$name
+	before=$({ ls "$dir" 2>/dev/null || true; } | wc -l)
+	if ! $go test -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" -timeout 0 "$pkg" >"$log" 2>&1; then
+		after=$({ ls "$dir" 2>/dev/null || true; } | wc -l)
+		# A duration can end in Go's own shutdown race (golang/go#75804):
+		# "context deadline exceeded" and no input written is not a finding.
+		if [ "$after" = "$before" ] && grep -q '^    context deadline exceeded$' "$log"; then
+			echo "fuzz $pkg $name: the fuzzing coordinator missed its deadline (golang/go#75804); no input found"
+			continue
+		fi
 		cat "$log"
 		exit 1
 	fi
