@@ -122,7 +122,7 @@ func (e *Editor) locate() (*located, error) {
 
 // spliceable refuses a groups list the line splicer cannot edit: it
 // rewrites whole lines, one group per "- " item, so groups must be a block
-// list (or the empty "groups: []", which AddGroup turns into one). In a
+// list (or the empty "groups: []", which addGroupNode turns into one). In a
 // flow list every group can share a line with "groups:" and with each
 // other; splicing there once removed them all.
 func (e *Editor) spliceable(l *located) error {
@@ -289,9 +289,9 @@ func (e *Editor) group(name string) (*located, int, error) {
 	return l, i, nil
 }
 
-// EditGroup applies fn to the named group's mapping node and rewrites that
-// group alone.
-func (e *Editor) EditGroup(name string, fn func(*yaml.Node) error) error {
+// editGroupNode applies fn to the named group's mapping node and rewrites
+// that group alone.
+func (e *Editor) editGroupNode(name string, fn func(*yaml.Node) error) error {
 	l, i, err := e.group(name)
 	if err != nil {
 		return err
@@ -312,7 +312,7 @@ func (e *Editor) EditGroup(name string, fn func(*yaml.Node) error) error {
 	before := e.src
 	e.splice(from, to, text)
 	newName := name
-	if n := MapGet(node, "name"); n != nil {
+	if n := mapGet(node, "name"); n != nil {
 		newName = n.Value
 	}
 	return e.verify(before, e.pos(l.groups.Content[i]), name, func(old, cur []any) bool {
@@ -321,19 +321,19 @@ func (e *Editor) EditGroup(name string, fn func(*yaml.Node) error) error {
 	})
 }
 
-// AddGroup appends a group (a mapping node) after the last one.
-func (e *Editor) AddGroup(node *yaml.Node) error {
+// addGroupNode appends a group (a mapping node) after the last one.
+func (e *Editor) addGroupNode(node *yaml.Node) error {
 	before := e.src
 	at := spec.Pos{File: e.File}
 	if l, err := e.locate(); err == nil && l.key != nil {
 		at = e.pos(l.key)
 	}
-	if err := e.addGroup(node); err != nil {
+	if err := e.appendGroup(node); err != nil {
 		e.src = before
 		return err
 	}
 	name := ""
-	if n := MapGet(node, "name"); n != nil {
+	if n := mapGet(node, "name"); n != nil {
 		name = n.Value
 	}
 	return e.verify(before, at, name, func(old, cur []any) bool {
@@ -341,7 +341,7 @@ func (e *Editor) AddGroup(node *yaml.Node) error {
 	})
 }
 
-func (e *Editor) addGroup(node *yaml.Node) error {
+func (e *Editor) appendGroup(node *yaml.Node) error {
 	l, err := e.locate()
 	if err != nil {
 		return err
@@ -386,8 +386,8 @@ func (e *Editor) addGroup(node *yaml.Node) error {
 	return &RefusedError{Pos: e.pos(l.groups), Msg: "groups cannot be appended to here: edit it by hand"}
 }
 
-// RemoveGroup deletes a group and nothing else.
-func (e *Editor) RemoveGroup(name string) error {
+// removeGroupNode deletes a group and nothing else.
+func (e *Editor) removeGroupNode(name string) error {
 	l, i, err := e.group(name)
 	if err != nil {
 		return err
@@ -462,8 +462,8 @@ func groupName(g any) string {
 
 // Node helpers for edits.
 
-// MapGet returns the value of key in a mapping node, or nil.
-func MapGet(m *yaml.Node, key string) *yaml.Node {
+// mapGet returns the value of key in a mapping node, or nil.
+func mapGet(m *yaml.Node, key string) *yaml.Node {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
 			return m.Content[i+1]
@@ -472,19 +472,19 @@ func MapGet(m *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// MapSet sets key to value in a mapping node, appending the key if new.
-func MapSet(m *yaml.Node, key string, value *yaml.Node) {
+// mapSet sets key to value in a mapping node, appending the key if new.
+func mapSet(m *yaml.Node, key string, value *yaml.Node) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
 			m.Content[i+1] = value
 			return
 		}
 	}
-	m.Content = append(m.Content, Scalar(key), value)
+	m.Content = append(m.Content, scalar(key), value)
 }
 
-// MapDelete removes key from a mapping node.
-func MapDelete(m *yaml.Node, key string) {
+// mapDelete removes key from a mapping node.
+func mapDelete(m *yaml.Node, key string) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
 			m.Content = append(m.Content[:i], m.Content[i+2:]...)
@@ -493,20 +493,20 @@ func MapDelete(m *yaml.Node, key string) {
 	}
 }
 
-// Scalar is a plain string node.
-func Scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+// scalar is a plain string node.
+func scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
 
-// Seq is a block sequence of string nodes.
-func Seq(items ...string) *yaml.Node {
+// seq is a block sequence of string nodes.
+func seq(items ...string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 	for _, s := range items {
-		n.Content = append(n.Content, Scalar(s))
+		n.Content = append(n.Content, scalar(s))
 	}
 	return n
 }
 
-// Mapping is a block mapping of the given key/value pairs.
-func Mapping(pairs ...any) *yaml.Node {
+// mapping is a block mapping of the given key/value pairs.
+func mapping(pairs ...any) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	for i := 0; i+1 < len(pairs); i += 2 {
 		v := pairs[i+1]
@@ -515,11 +515,11 @@ func Mapping(pairs ...any) *yaml.Node {
 		case *yaml.Node:
 			vn = v
 		case string:
-			vn = Scalar(v)
+			vn = scalar(v)
 		case bool:
 			vn = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: fmt.Sprint(v)}
 		}
-		n.Content = append(n.Content, Scalar(pairs[i].(string)), vn)
+		n.Content = append(n.Content, scalar(pairs[i].(string)), vn)
 	}
 	return n
 }

@@ -28,29 +28,29 @@ func TestEditGoldens(t *testing.T) {
 		edit func(e *Editor) error
 	}{
 		{"add-group", func(e *Editor) error {
-			g := Mapping("name", "staging", "mode", "preventative")
-			s := Seq("*/staging")
+			g := mapping("name", "staging", "mode", "preventative")
+			s := seq("*/staging")
 			s.Style = yaml.FlowStyle
-			MapSet(g, "stacks", s)
-			entry := Mapping("pack", "kubernetes-baseline")
+			mapSet(g, "stacks", s)
+			entry := mapping("pack", "kubernetes-baseline")
 			entry.Style = yaml.FlowStyle
-			MapSet(g, "packs", &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{entry}})
-			return e.AddGroup(g)
+			mapSet(g, "packs", &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{entry}})
+			return e.addGroupNode(g)
 		}},
 		{"edit-group", func(e *Editor) error {
-			return e.EditGroup("production", func(n *yaml.Node) error {
-				MapGet(n, "stacks").Content = append(MapGet(n, "stacks").Content, Scalar("payments/live"))
-				MapSet(n, "stackRule", Scalar("tier=critical"))
+			return e.editGroupNode("production", func(n *yaml.Node) error {
+				mapGet(n, "stacks").Content = append(mapGet(n, "stacks").Content, scalar("payments/live"))
+				mapSet(n, "stackRule", scalar("tier=critical"))
 				return nil
 			})
 		}},
 		{"rename-first-group", func(e *Editor) error {
-			return e.EditGroup("default", func(n *yaml.Node) error {
-				MapSet(n, "name", Scalar("baseline"))
+			return e.editGroupNode("default", func(n *yaml.Node) error {
+				mapSet(n, "name", scalar("baseline"))
 				return nil
 			})
 		}},
-		{"remove-group", func(e *Editor) error { return e.RemoveGroup("production") }},
+		{"remove-group", func(e *Editor) error { return e.removeGroupNode("production") }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,7 +99,7 @@ func TestEditEmptyAndMissing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.AddGroup(Mapping("name", "first", "mode", "preventative", "default", true)); err != nil {
+		if err := e.addGroupNode(mapping("name", "first", "mode", "preventative", "default", true)); err != nil {
 			t.Fatal(err)
 		}
 		h, err := e.Home()
@@ -124,8 +124,8 @@ func TestSaveRefusesInvalid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.EditGroup("production", func(n *yaml.Node) error {
-		MapSet(n, "mode", Scalar("sometimes"))
+	if err := e.editGroupNode("production", func(n *yaml.Node) error {
+		mapSet(n, "mode", scalar("sometimes"))
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -158,14 +158,14 @@ func TestEditFlowStyleRefused(t *testing.T) {
 		name string
 		edit func(e *Editor) error
 	}{
-		{"remove", func(e *Editor) error { return e.RemoveGroup("staging") }},
+		{"remove", func(e *Editor) error { return e.removeGroupNode("staging") }},
 		{"edit", func(e *Editor) error {
-			return e.EditGroup("staging", func(n *yaml.Node) error {
-				MapSet(n, "stackRule", Scalar("tier=critical"))
+			return e.editGroupNode("staging", func(n *yaml.Node) error {
+				mapSet(n, "stackRule", scalar("tier=critical"))
 				return nil
 			})
 		}},
-		{"add", func(e *Editor) error { return e.AddGroup(Mapping("name", "qa", "mode", "preventative")) }},
+		{"add", func(e *Editor) error { return e.addGroupNode(mapping("name", "qa", "mode", "preventative")) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -60,17 +60,17 @@ func TestSaveRefusesUngoverning(t *testing.T) {
 		edit      func(e *Editor) error
 		refused   bool
 	}{
-		{"remove the last selecting group", governed, func(e *Editor) error { return e.RemoveGroup("prod") }, true},
+		{"remove the last selecting group", governed, func(e *Editor) error { return e.removeGroupNode("prod") }, true},
 		{"switch it to audit", governed, func(e *Editor) error {
-			return e.EditGroup("prod", func(n *yaml.Node) error {
-				MapSet(n, "mode", Scalar("audit"))
-				MapDelete(n, "stacks")
-				MapSet(n, "sources", Seq("a.json"))
+			return e.editGroupNode("prod", func(n *yaml.Node) error {
+				mapSet(n, "mode", scalar("audit"))
+				mapDelete(n, "stacks")
+				mapSet(n, "sources", seq("a.json"))
 				return nil
 			})
 		}, true},
-		{"remove a group that selects nothing", governed, func(e *Editor) error { return e.RemoveGroup("qa") }, false},
-		{"already ungoverned", strings.Replace(governed, "    stacks: ['*/prod']\n", "", 1), func(e *Editor) error { return e.RemoveGroup("prod") }, false},
+		{"remove a group that selects nothing", governed, func(e *Editor) error { return e.removeGroupNode("qa") }, false},
+		{"already ungoverned", strings.Replace(governed, "    stacks: ['*/prod']\n", "", 1), func(e *Editor) error { return e.removeGroupNode("prod") }, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

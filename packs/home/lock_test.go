@@ -29,7 +29,7 @@ func TestEditConcurrent(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			errs[i] = Edit(dir, func(e *Editor, _ *Home) error {
-				return e.AddGroup(Mapping("name", fmt.Sprintf("g%d", i), "stacks", Seq(fmt.Sprintf("s%d", i))))
+				return e.addGroupNode(mapping("name", fmt.Sprintf("g%d", i), "stacks", seq(fmt.Sprintf("s%d", i))))
 			})
 		})
 	}
@@ -75,7 +75,7 @@ func TestEditErrorWritesNothing(t *testing.T) {
 	before, _ := os.Stat(file)
 	boom := fmt.Errorf("boom")
 	if err := Edit(dir, func(e *Editor, _ *Home) error {
-		if err := e.RemoveGroup("default"); err != nil {
+		if err := e.removeGroupNode("default"); err != nil {
 			return err
 		}
 		return boom

@@ -52,13 +52,14 @@ func exitCode(err error, ios *IOStreams) int {
 	var re *home.RefusedError
 	var pe *fs.PathError
 	var nh *home.NotHomeError
+	var be *home.BadEditError
 	switch {
 	case errors.As(err, &fe):
 		fmt.Fprintf(ios.ErrOut, "error: %v\nRun 'warden --help' for usage.\n", err)
 		return ExitInput
 	// A refused edit (one warden cannot make safely) wrote nothing and says
 	// where to look: bad input, like an invalid file.
-	case errors.As(err, &ie), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &nh):
+	case errors.As(err, &ie), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &nh), errors.As(err, &be):
 		fmt.Fprintf(ios.ErrOut, "error: %v\n", err)
 		return ExitInput
 	}

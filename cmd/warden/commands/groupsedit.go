@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
 
 	"github.com/warden-policy/warden/packs/home"
 	"github.com/warden-policy/warden/packs/spec"
@@ -45,24 +43,20 @@ func checkLevel(l string) error {
 	return nil
 }
 
-// packEntryNode is {pack: NAME, version: RANGE, enforcementLevel: LEVEL}.
-func packEntryNode(ref, level string) (*yaml.Node, error) {
-	name, rng, _ := strings.Cut(ref, "@")
-	if name == "" {
-		return nil, &FlagError{Err: fmt.Errorf("--pack %q: want NAME or NAME@RANGE", ref)}
-	}
-	n := home.Mapping("pack", name)
-	if rng != "" {
-		home.MapSet(n, "version", home.Scalar(rng))
+// packRef reads --pack NAME[@RANGE] with its level, as a usage error when
+// it is malformed.
+func packRef(ref, level string) (home.PackRef, error) {
+	p, err := home.ParsePackRef(ref)
+	if err != nil {
+		return p, &FlagError{Err: fmt.Errorf("--pack %w", err)}
 	}
 	if level != "" {
 		if err := checkLevel(level); err != nil {
-			return nil, err
+			return p, err
 		}
-		home.MapSet(n, "enforcementLevel", home.Scalar(level))
+		p.Level = spec.Level(level)
 	}
-	n.Style = yaml.FlowStyle
-	return n, nil
+	return p, nil
 }
 
 type groupsNewOptions struct {
@@ -111,41 +105,23 @@ func groupsNewRun(ios *IOStreams, opts *groupsNewOptions) error {
 	if err != nil {
 		return err
 	}
+	g := home.NewGroup{Name: opts.Name, Mode: home.Mode(opts.Mode), Stacks: opts.Stacks, Rule: opts.Rule, Sources: opts.Sources}
+	for i, p := range opts.Packs {
+		level := ""
+		switch {
+		case len(opts.Levels) == 1:
+			level = opts.Levels[0]
+		case len(opts.Levels) > 1:
+			level = opts.Levels[i]
+		}
+		ref, err := packRef(p, level)
+		if err != nil {
+			return err
+		}
+		g.Packs = append(g.Packs, ref)
+	}
 	return editHome(ios, dir, "added group "+opts.Name, func(e *home.Editor, h *home.Home) error {
-		if slices.ContainsFunc(h.Groups, func(g *home.Group) bool { return g.Name == opts.Name }) {
-			return &InputError{Err: fmt.Errorf("group %q already exists", opts.Name)}
-		}
-		g := home.Mapping("name", opts.Name, "mode", opts.Mode)
-		if len(opts.Stacks) > 0 {
-			s := home.Seq(opts.Stacks...)
-			s.Style = yaml.FlowStyle
-			home.MapSet(g, "stacks", s)
-		}
-		if opts.Rule != "" {
-			home.MapSet(g, "stackRule", home.Scalar(opts.Rule))
-		}
-		if len(opts.Sources) > 0 {
-			s := home.Seq(opts.Sources...)
-			s.Style = yaml.FlowStyle
-			home.MapSet(g, "sources", s)
-		}
-		packs := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-		for i, p := range opts.Packs {
-			level := ""
-			switch {
-			case len(opts.Levels) == 1:
-				level = opts.Levels[0]
-			case len(opts.Levels) > 1:
-				level = opts.Levels[i]
-			}
-			n, err := packEntryNode(p, level)
-			if err != nil {
-				return err
-			}
-			packs.Content = append(packs.Content, n)
-		}
-		home.MapSet(g, "packs", packs)
-		return e.AddGroup(g)
+		return e.AddGroup(h, g)
 	})
 }
 
@@ -190,105 +166,37 @@ func groupsEditRun(ios *IOStreams, opts *groupsEditOptions) error {
 	if err != nil {
 		return err
 	}
+	c := home.GroupChange{
+		Rename: opts.Rename, Mode: home.Mode(opts.Mode),
+		AddStacks: opts.AddStacks, RemoveStacks: opts.RemoveStacks,
+		AddSources: opts.AddSources, RemoveSources: opts.RemoveSources,
+		RemovePacks: opts.RemovePacks,
+	}
+	if opts.Mode != "" && c.Mode != home.Preventative && c.Mode != home.Audit {
+		return &FlagError{Err: fmt.Errorf("--mode %q: want %s or %s", opts.Mode, home.Preventative, home.Audit)}
+	}
+	if opts.ruleSet {
+		c.Rule = &opts.Rule
+	}
+	for _, p := range opts.AddPacks {
+		ref, err := packRef(p, "")
+		if err != nil {
+			return err
+		}
+		c.AddPacks = append(c.AddPacks, ref)
+	}
+	for _, sl := range opts.SetLevels {
+		name, level, ok := strings.Cut(sl, "=")
+		if !ok {
+			return &FlagError{Err: fmt.Errorf("--set-level %q: want PACK=LEVEL", sl)}
+		}
+		if err := checkLevel(level); err != nil {
+			return err
+		}
+		c.Levels = append(c.Levels, home.PackRef{Name: name, Level: spec.Level(level)})
+	}
 	return editHome(ios, dir, "edited group "+opts.Name, func(e *home.Editor, h *home.Home) error {
-		i := slices.IndexFunc(h.Groups, func(g *home.Group) bool { return g.Name == opts.Name })
-		if i < 0 {
-			return &InputError{Err: fmt.Errorf("no group %q (warden groups list shows them)", opts.Name)}
-		}
-		g := h.Groups[i]
-		if opts.Rename != "" {
-			if g.Default {
-				return &InputError{Err: fmt.Errorf("group %q is a default group: default groups cannot be renamed", g.Name)}
-			}
-			if slices.ContainsFunc(h.Groups, func(o *home.Group) bool { return o.Name == opts.Rename }) {
-				return &InputError{Err: fmt.Errorf("group %q already exists", opts.Rename)}
-			}
-		}
-		mode := g.Mode
-		if opts.Mode != "" {
-			m := home.Mode(opts.Mode)
-			if m != home.Preventative && m != home.Audit {
-				return &FlagError{Err: fmt.Errorf("--mode %q: want %s or %s", opts.Mode, home.Preventative, home.Audit)}
-			}
-			if g.Default && m != g.Mode {
-				return &InputError{Err: fmt.Errorf("group %q is a default group: default groups cannot be switched to another mode", g.Name)}
-			}
-			mode = m
-		}
-		if mode == home.Audit && (len(opts.AddStacks) > 0 || opts.ruleSet) {
-			return &FlagError{Err: fmt.Errorf("group %q is an audit group: it selects sources, not stacks", g.Name)}
-		}
-		if mode != home.Audit && len(opts.AddSources) > 0 {
-			return &FlagError{Err: fmt.Errorf("group %q is a preventative group: --add-source is for audit groups", g.Name)}
-		}
-		return e.EditGroup(opts.Name, func(n *yaml.Node) error {
-			if opts.Rename != "" {
-				home.MapSet(n, "name", home.Scalar(opts.Rename))
-			}
-			if mode != g.Mode {
-				home.MapSet(n, "mode", home.Scalar(string(mode)))
-			}
-			if err := editList(n, "stacks", opts.AddStacks, opts.RemoveStacks, "group %q does not select stack %q", opts.Name); err != nil {
-				return err
-			}
-			if err := editList(n, "sources", opts.AddSources, opts.RemoveSources, "group %q has no source %q", opts.Name); err != nil {
-				return err
-			}
-			if opts.ruleSet {
-				if opts.Rule == "" {
-					home.MapDelete(n, "stackRule")
-				} else {
-					home.MapSet(n, "stackRule", home.Scalar(opts.Rule))
-				}
-			}
-			packs := home.MapGet(n, "packs")
-			if packs == nil {
-				packs = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-				home.MapSet(n, "packs", packs)
-			}
-			entryName := func(c *yaml.Node) string {
-				if c.Kind == yaml.ScalarNode {
-					return c.Value
-				}
-				if p := home.MapGet(c, "pack"); p != nil {
-					return p.Value
-				}
-				return ""
-			}
-			for _, p := range opts.RemovePacks {
-				before := len(packs.Content)
-				packs.Content = slices.DeleteFunc(packs.Content, func(c *yaml.Node) bool { return entryName(c) == p })
-				if len(packs.Content) == before {
-					return &InputError{Err: fmt.Errorf("group %q has no pack %q", opts.Name, p)}
-				}
-			}
-			for _, p := range opts.AddPacks {
-				entry, err := packEntryNode(p, "")
-				if err != nil {
-					return err
-				}
-				packs.Content = append(packs.Content, entry)
-			}
-			for _, sl := range opts.SetLevels {
-				name, level, ok := strings.Cut(sl, "=")
-				if !ok {
-					return &FlagError{Err: fmt.Errorf("--set-level %q: want PACK=LEVEL", sl)}
-				}
-				if err := checkLevel(level); err != nil {
-					return err
-				}
-				j := slices.IndexFunc(packs.Content, func(c *yaml.Node) bool { return entryName(c) == name })
-				if j < 0 {
-					return &InputError{Err: fmt.Errorf("group %q has no pack %q", opts.Name, name)}
-				}
-				if packs.Content[j].Kind == yaml.ScalarNode {
-					packs.Content[j] = home.Mapping("pack", name)
-					packs.Content[j].Style = yaml.FlowStyle
-				}
-				home.MapSet(packs.Content[j], "enforcementLevel", home.Scalar(level))
-			}
-			return nil
-		})
+		return e.ChangeGroup(h, opts.Name, c)
 	})
 }
 
@@ -305,45 +213,10 @@ func newCmdGroupsRemove(ios *IOStreams) *cobra.Command {
 				return err
 			}
 			return editHome(ios, dir, "removed group "+args[0], func(e *home.Editor, h *home.Home) error {
-				i := slices.IndexFunc(h.Groups, func(g *home.Group) bool { return g.Name == args[0] })
-				if i < 0 {
-					return &InputError{Err: fmt.Errorf("no group %q (warden groups list shows them)", args[0])}
-				}
-				if h.Groups[i].Default {
-					return &InputError{Err: fmt.Errorf("group %q is a default group: default groups cannot be removed", args[0])}
-				}
-				return e.RemoveGroup(args[0])
+				return e.RemoveGroup(h, args[0])
 			})
 		},
 	}
 	cmd.Flags().StringVar(&dirFlag, "home", "", "policy home (default: $WARDEN_HOME, else the current directory)")
 	return cmd
-}
-
-// editList adds and removes the scalar items of the flow list under key,
-// creating it when an item is added and deleting it when it empties.
-func editList(n *yaml.Node, key string, add, remove []string, missing, group string) error {
-	if len(add)+len(remove) == 0 {
-		return nil
-	}
-	list := home.MapGet(n, key)
-	if list == nil {
-		list = home.Seq()
-		list.Style = yaml.FlowStyle
-		home.MapSet(n, key, list)
-	}
-	for _, s := range remove {
-		before := len(list.Content)
-		list.Content = slices.DeleteFunc(list.Content, func(c *yaml.Node) bool { return c.Value == s })
-		if len(list.Content) == before {
-			return &InputError{Err: fmt.Errorf(missing, group, s)}
-		}
-	}
-	for _, s := range add {
-		list.Content = append(list.Content, home.Scalar(s))
-	}
-	if len(list.Content) == 0 {
-		home.MapDelete(n, key)
-	}
-	return nil
 }

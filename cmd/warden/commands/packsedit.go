@@ -12,7 +12,6 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
 
 	"github.com/warden-policy/warden/packs/builtin"
 	"github.com/warden-policy/warden/packs/engine"
@@ -43,39 +42,18 @@ func newCmdPacksAdd(ios *IOStreams) *cobra.Command {
 			if rng != "" {
 				ref += "@" + rng
 			}
-			entry, err := packEntryNode(ref, level)
+			entry, err := packRef(ref, level)
 			if err != nil {
 				return err
 			}
 			return editHome(ios, dir, "added "+name, func(e *home.Editor, h *home.Home) error {
 				target := group
 				if target == "" {
-					for _, g := range h.Groups {
-						if g.Default && g.Mode == home.Preventative {
-							target = g.Name
-							break
-						}
-					}
-					if target == "" {
-						return &InputError{Err: fmt.Errorf("the home has no default preventative group: name one with --group")}
+					if target, err = h.DefaultPreventative(); err != nil {
+						return err
 					}
 				}
-				i := slices.IndexFunc(h.Groups, func(g *home.Group) bool { return g.Name == target })
-				if i < 0 {
-					return &InputError{Err: fmt.Errorf("no group %q (warden groups list shows them)", target)}
-				}
-				if slices.ContainsFunc(h.Groups[i].Packs, func(p *home.PackEntry) bool { return p.Name == name }) {
-					return &InputError{Err: fmt.Errorf("group %q already runs %s", target, name)}
-				}
-				return e.EditGroup(target, func(n *yaml.Node) error {
-					packs := home.MapGet(n, "packs")
-					if packs == nil {
-						packs = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-						home.MapSet(n, "packs", packs)
-					}
-					packs.Content = append(packs.Content, entry)
-					return nil
-				})
+				return e.ChangeGroup(h, target, home.GroupChange{AddPacks: []home.PackRef{entry}})
 			})
 		},
 	}
