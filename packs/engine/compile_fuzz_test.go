@@ -1,39 +1,20 @@
 package engine_test
 
 import (
-	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/warden-policy/warden/internal/fuzzseed"
 	"github.com/warden-policy/warden/packs/engine"
 	"github.com/warden-policy/warden/packs/spec"
 )
-
-// maxSeed keeps fuzz seeds small enough to mutate and minimize quickly.
-const maxSeed = 4 << 10
 
 // FuzzCompilePack: compiling any pack.yaml never panics, every error
 // (YAML, schema or CEL) is positioned in the file, and a pack that compiles
 // has every policy of its manifest, reachable by name.
 func FuzzCompilePack(f *testing.F) {
-	for _, pat := range []string{"../builtin/*/pack.yaml", "testdata/*/*/pack.yaml"} {
-		files, err := filepath.Glob(pat)
-		if err != nil || len(files) == 0 {
-			f.Fatalf("no seed files match %s", pat)
-		}
-		for _, file := range files {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
-			// Keep seeds small: the fuzzer mutates and minimizes them quickly.
-			if len(data) > maxSeed {
-				data = data[:bytes.LastIndexByte(data[:maxSeed], '\n')+1]
-			}
-			f.Add(data)
-		}
+	for _, seed := range fuzzseed.Files(f, "../builtin/*/pack.yaml", "testdata/*/*/pack.yaml") {
+		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := engine.Parse("pack.yaml", data)

@@ -1,39 +1,20 @@
 package packtest
 
 import (
-	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/warden-policy/warden/internal/fuzzseed"
 	"github.com/warden-policy/warden/packs/spec"
 )
-
-// maxSeed keeps seeds small enough for the fuzzer to mutate and minimize
-// quickly; the head of a test file, cut at a line, keeps its shapes.
-const maxSeed = 4 << 10
 
 // FuzzParseSuite: a test file never panics the loader, every error is
 // positioned in the file, and a suite it accepts is one the runner can run:
 // named cases with either a resource or resources, and known outcomes.
 func FuzzParseSuite(f *testing.F) {
-	for _, pat := range []string{"../builtin/*/tests/*.yaml", "../engine/testdata/cases/*/tests/*.yaml"} {
-		files, err := filepath.Glob(pat)
-		if err != nil || len(files) == 0 {
-			f.Fatalf("no seed files match %s", pat)
-		}
-		for _, file := range files {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
-			if len(data) > maxSeed {
-				data = data[:bytes.LastIndexByte(data[:maxSeed], '\n')+1]
-			}
-			f.Add(data)
-		}
+	for _, seed := range fuzzseed.Files(f, "../builtin/*/tests/*.yaml", "../engine/testdata/cases/*/tests/*.yaml") {
+		f.Add(seed)
 	}
 	f.Add([]byte(suiteHead + "  - name: c\n    resource:\n      type: t:m:T\n      props: &r {self: *r}\n    expect: {p: pass}\n"))
 	f.Add([]byte(suiteHead + "  - name: c\n    resource: {type: t:m:T, props: {s: !secret {a: 1}, u: !unknown }}\n    expect: {p: {result: violation, count: 2}}\n"))

@@ -1,51 +1,13 @@
 package spec
 
 import (
-	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/warden-policy/warden/internal/fuzzseed"
 )
-
-// seedFiles reads every file matching the patterns (relative to this
-// package) for a fuzz corpus; a pattern that matches nothing fails, so a
-// moved testdata folder does not silently empty the corpus.
-func seedFiles(f *testing.F, patterns ...string) [][]byte {
-	f.Helper()
-	var out [][]byte
-	for _, pat := range patterns {
-		files, err := filepath.Glob(pat)
-		if err != nil || len(files) == 0 {
-			f.Fatalf("no seed files match %s", pat)
-		}
-		for _, file := range files {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
-			out = append(out, seedHead(data))
-		}
-	}
-	return out
-}
-
-// maxSeed bounds a seed: the built-in packs run to 20 KB, and the fuzzer
-// minimizes every input that finds new coverage, which for inputs that large
-// takes most of a short run on a small machine. The head of a file, cut at a
-// line, keeps its shapes (it is still YAML, mostly) at a size that mutates
-// and minimizes quickly.
-const maxSeed = 4 << 10
-
-func seedHead(data []byte) []byte {
-	if len(data) <= maxSeed {
-		return data
-	}
-	cut := bytes.LastIndexByte(data[:maxSeed], '\n')
-	return data[:cut+1]
-}
 
 var packSeedPatterns = []string{
 	"../builtin/*/pack.yaml",
@@ -76,7 +38,7 @@ func checkPositioned(t *testing.T, file string, err error) {
 // recursive reader: no cycle, nesting within MaxYAMLDepth, expansion within
 // the bound, unique scalar keys, and no second document.
 func FuzzParseYAML(f *testing.F) {
-	for _, s := range seedFiles(f, packSeedPatterns...) {
+	for _, s := range fuzzseed.Files(f, packSeedPatterns...) {
 		f.Add(s)
 	}
 	for _, s := range []string{billionLaughs, "props: &r {self: *r}\n", "a: 1\n---\nb: 2\n", "x: &x {a: [1, 2]}\ny: [*x, *x]\n",
@@ -143,7 +105,7 @@ func yamlCount(n *yaml.Node) int {
 // FuzzParsePack: ParsePack never panics, positions every error in the
 // file, and a pack it accepts has the properties its checks promise.
 func FuzzParsePack(f *testing.F) {
-	for _, s := range seedFiles(f, packSeedPatterns...) {
+	for _, s := range fuzzseed.Files(f, packSeedPatterns...) {
 		f.Add(s)
 	}
 	f.Add([]byte("apiVersion: warden/v1\nname: p\nversion: 1.0.0\npolicies: [{name: a, violation: 'true', tags: &t [*t]}]\n"))
