@@ -140,6 +140,7 @@ type state struct {
 	// policy of the evaluation (see StackBudget).
 	limit uint64
 	total *budget
+	own   budget // what budget points to while a policy runs
 }
 
 // view holds the CEL values of the variables an expression can see.
@@ -180,7 +181,7 @@ func newStackState(ctx context.Context, r *Run, resources []*Resource) *state {
 	typeOf := func(i int) string { return resources[i].Type }
 	s := &state{ctx: ctx, r: r, m: m, secrets: m.nsecret > 0 || r.stack.m.nsecret > 0,
 		limit: r.limits.stack,
-		total: newBudget(r.limits.stackTotal, fmt.Sprintf("the pack's stack policies together needed more than %d cost units", r.limits.stackTotal))}
+		total: &budget{limit: r.limits.stackTotal, named: r.limits.stackTotal, shared: true}}
 	if c.err != nil {
 		s.inputErr = c.err
 	} else if r.stack.err != nil {
@@ -355,13 +356,13 @@ var ErrCostLimit = errors.New("stopped: cost limit")
 // budget is unlimited.
 type budget struct {
 	limit, used uint64
-	// why is the error's explanation, naming the limit.
-	why string
+	// named is the limit the error names: the policy's own, or, when
+	// shared, the total of the pack's stack policies.
+	named  uint64
+	shared bool
 	// reported is set once the policy's result holds the error.
 	reported bool
 }
-
-func newBudget(limit uint64, why string) *budget { return &budget{limit: limit, why: why} }
 
 func (b *budget) charge(c uint64) {
 	if b != nil {
@@ -380,7 +381,10 @@ func (b *budget) exhaust() {
 func (b *budget) spent() bool { return b != nil && b.used > b.limit }
 
 func (b *budget) err() error {
-	return fmt.Errorf("%w: %s", ErrCostLimit, b.why)
+	if b.shared {
+		return fmt.Errorf("%w: the pack's stack policies together needed more than %d cost units", ErrCostLimit, b.named)
+	}
+	return fmt.Errorf("%w: the policy needed more than its %d cost units", ErrCostLimit, b.named)
 }
 
 // stop records, once, that the budget ran out at element item (-1: not
@@ -482,19 +486,22 @@ func (s *state) run(pol *Policy, set *policySettings) (res Result) {
 }
 
 // policyBudget is the budget of the next policy: its own limit, or what is
-// left of the shared total when that is less.
+// left of the shared total when that is less. It is the state's one budget
+// value, reset: policies of a state run one after the other, and Evaluate
+// runs one per policy, so it allocates nothing.
 func (s *state) policyBudget() *budget {
 	if s.limit == 0 {
 		return nil
 	}
 	if s.total == nil || s.total.limit-min(s.total.used, s.total.limit) >= s.limit {
-		return newBudget(s.limit, fmt.Sprintf("the policy needed more than its %d cost units", s.limit))
+		s.own = budget{limit: s.limit, named: s.limit}
+		return &s.own
 	}
-	b := newBudget(s.total.limit-min(s.total.used, s.total.limit), s.total.why)
-	if s.total.spent() || b.limit == 0 {
-		b.exhaust()
+	s.own = budget{limit: s.total.limit - min(s.total.used, s.total.limit), named: s.total.named, shared: true}
+	if s.total.spent() || s.own.limit == 0 {
+		s.own.exhaust()
 	}
-	return b
+	return &s.own
 }
 
 // secretItem stands for a forEach element that cannot be lined up with its
