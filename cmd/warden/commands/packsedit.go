@@ -252,7 +252,7 @@ func newCmdPacksRemove(ios *IOStreams) *cobra.Command {
 		Args:    exactArgs(1, "packs remove needs NAME@VERSION"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			name, version, ok := strings.Cut(args[0], "@")
-			if !ok || !spec.NameRE.MatchString(name) || !pathSafe(name) || !pathSafe(version) {
+			if !ok || !spec.ValidName(name) || !pathSafe(name) || !pathSafe(version) {
 				return &FlagError{Err: fmt.Errorf("packs remove %q: want NAME@VERSION", args[0])}
 			}
 			if _, err := semver.StrictNewVersion(version); err != nil {
