@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -92,5 +93,23 @@ func TestUnknownCommand(t *testing.T) {
 	ios, _, errOut := TestStreams()
 	if code := Main([]string{"groups"}, ios); code != ExitOK {
 		t.Errorf("warden groups (help): exit %d, %s", code, errOut)
+	}
+}
+
+// TestPacksParsing: packs list and show parse into their options, as the
+// other commands do, without running.
+func TestPacksParsing(t *testing.T) {
+	ios, _, _ := TestStreams()
+	var list *packsListOptions
+	cmd := newCmdPacksList(ios, func(_ context.Context, o *packsListOptions) error { list = o; return nil })
+	cmd.SetArgs([]string{"--home", "h", "--view", "available", "-o", "json"})
+	if err := cmd.Execute(); err != nil || list.Home != "h" || list.View != "available" || list.Output != "json" {
+		t.Errorf("packs list: %v %+v", err, list)
+	}
+	var show *packsShowOptions
+	cmd = newCmdPacksShow(ios, func(_ context.Context, o *packsShowOptions) error { show = o; return nil })
+	cmd.SetArgs([]string{"acme@^1", "--backend", "file://b", "-o", "json"})
+	if err := cmd.Execute(); err != nil || show.Ref != "acme@^1" || show.Backend != "file://b" || show.Output != "json" {
+		t.Errorf("packs show: %v %+v", err, show)
 	}
 }

@@ -24,7 +24,7 @@ import (
 
 func newCmdPacks(ios *IOStreams) *cobra.Command {
 	cmd := &cobra.Command{Use: "packs", Short: "List, show and create packs"}
-	cmd.AddCommand(newCmdPacksList(ios), newCmdPacksShow(ios), newCmdPacksNew(ios),
+	cmd.AddCommand(newCmdPacksList(ios, nil), newCmdPacksShow(ios, nil), newCmdPacksNew(ios),
 		newCmdPacksAdd(ios), newCmdPacksPublish(ios), newCmdPacksRemove(ios))
 	return cmd
 }
@@ -61,66 +61,78 @@ func frameworks(p *engine.Pack) []string {
 	return out
 }
 
-func newCmdPacksList(ios *IOStreams) *cobra.Command {
-	var homeFlag, output, view string
+type packsListOptions struct {
+	IO                 *IOStreams
+	Home, View, Output string
+}
+
+func newCmdPacksList(ios *IOStreams, runF func(context.Context, *packsListOptions) error) *cobra.Command {
+	opts := &packsListOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the organization's packs (--view organization) or the built-in catalog (--view available)",
 		Example: "  warden packs list --home ./policy\n" +
 			"  warden packs list --view available",
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if err := checkOutput(output, "human", "json"); err != nil {
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(opts.Output, "human", "json"); err != nil {
 				return err
 			}
-			var views []packView
-			switch view {
-			case "available":
-				packs, err := builtin.Packs()
-				if err != nil {
-					return err
-				}
-				for _, p := range packs {
-					views = append(views, packView{Name: p.Name, Version: p.Version, Source: "built-in", Policies: len(p.Policies), Frameworks: frameworks(p)})
-				}
-			case "organization":
-				h, err := loadHome(homeFlag, nil) // else the built-in packs, as groups list
-				if err != nil {
-					return err
-				}
-				if views, err = organizationPacks(h); err != nil {
-					return err
-				}
-			default:
-				return &FlagError{Err: fmt.Errorf("--view %q: want organization or available", view)}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			if output == "json" {
-				return writeJSON(ios.Out, nonNil(views))
-			}
-			tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
-			if view == "available" {
-				// The catalog is the same for every home: no GROUPS column.
-				fmt.Fprintln(tw, "NAME\tVERSION\tPOLICIES\tFRAMEWORKS")
-				for _, v := range views {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", v.Name, v.Version, v.Policies, strings.Join(v.Frameworks, ", "))
-				}
-				return tw.Flush()
-			}
-			fmt.Fprintln(tw, "NAME\tVERSION\tPOLICIES\tSOURCE\tGROUPS\tFRAMEWORKS")
-			for _, v := range views {
-				groups := strings.Join(v.Groups, ", ")
-				if groups == "" {
-					groups = "-"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", v.Name, v.Version, v.Policies, v.Source, groups, strings.Join(v.Frameworks, ", "))
-			}
-			return tw.Flush()
+			return packsListRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&homeFlag, "home", "", "policy home (default: $WARDEN_HOME, else the current directory)")
-	cmd.Flags().StringVar(&view, "view", "organization", "organization (the home's packs) or available (the built-in catalog)")
-	cmd.Flags().StringVarP(&output, "output", "o", "human", "output format: human, json")
+	cmd.Flags().StringVar(&opts.Home, "home", "", "policy home (default: $WARDEN_HOME, else the built-in packs)")
+	cmd.Flags().StringVar(&opts.View, "view", "organization", "organization (the home's packs) or available (the built-in catalog)")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "human", "output format: human, json")
 	return cmd
+}
+
+func packsListRun(opts *packsListOptions) error {
+	var views []packView
+	switch opts.View {
+	case "available":
+		packs, err := builtin.Packs()
+		if err != nil {
+			return err
+		}
+		for _, p := range packs {
+			views = append(views, packView{Name: p.Name, Version: p.Version, Source: "built-in", Policies: len(p.Policies), Frameworks: frameworks(p)})
+		}
+	case "organization":
+		h, err := loadHome(opts.Home, nil) // else the built-in packs, as groups list
+		if err != nil {
+			return err
+		}
+		if views, err = organizationPacks(h); err != nil {
+			return err
+		}
+	default:
+		return &FlagError{Err: fmt.Errorf("--view %q: want organization or available", opts.View)}
+	}
+	if opts.Output == "json" {
+		return writeJSON(opts.IO.Out, nonNil(views))
+	}
+	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	if opts.View == "available" {
+		// The catalog is the same for every home: no GROUPS column.
+		fmt.Fprintln(tw, "NAME\tVERSION\tPOLICIES\tFRAMEWORKS")
+		for _, v := range views {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", v.Name, v.Version, v.Policies, strings.Join(v.Frameworks, ", "))
+		}
+		return tw.Flush()
+	}
+	fmt.Fprintln(tw, "NAME\tVERSION\tPOLICIES\tSOURCE\tGROUPS\tFRAMEWORKS")
+	for _, v := range views {
+		groups := strings.Join(v.Groups, ", ")
+		if groups == "" {
+			groups = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", v.Name, v.Version, v.Policies, v.Source, groups, strings.Join(v.Frameworks, ", "))
+	}
+	return tw.Flush()
 }
 
 // organizationPacks lists the packs a home uses in its groups and the ones
@@ -165,23 +177,32 @@ func organizationPacks(h *home.Home) ([]packView, error) {
 	return out, nil
 }
 
-func newCmdPacksShow(ios *IOStreams) *cobra.Command {
-	var homeFlag, output, backend string
+type packsShowOptions struct {
+	IO                         *IOStreams
+	Ref, Home, Backend, Output string
+}
+
+func newCmdPacksShow(ios *IOStreams, runF func(context.Context, *packsShowOptions) error) *cobra.Command {
+	opts := &packsShowOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:     "show NAME[@VERSION]",
 		Short:   "Show a pack: overview, policies, and the groups and stacks it applies to",
 		Example: "  warden packs show aws-foundations --home ./policy --backend file://$HOME/pulumi-state",
 		Args:    exactArgs(1, "packs show needs a pack name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output, "human", "json"); err != nil {
+			if err := checkOutput(opts.Output, "human", "json"); err != nil {
 				return err
 			}
-			return packsShowRun(cmd.Context(), ios, args[0], homeFlag, backend, output)
+			opts.Ref = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return packsShowRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&homeFlag, "home", "", "policy home whose groups and packs/ to use (default: $WARDEN_HOME)")
-	cmd.Flags().StringVar(&backend, "backend", "", "a file:// backend folder: list the stacks there the pack applies to")
-	cmd.Flags().StringVarP(&output, "output", "o", "human", "output format: human, json")
+	cmd.Flags().StringVar(&opts.Home, "home", "", "policy home whose groups and packs/ to use (default: $WARDEN_HOME, else the built-in packs)")
+	cmd.Flags().StringVar(&opts.Backend, "backend", "", "a file:// backend folder: list the stacks there the pack applies to")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "human", "output format: human, json")
 	return cmd
 }
 
@@ -192,9 +213,10 @@ type entityView struct {
 	Level   string   `json:"enforcementLevel,omitempty"`
 }
 
-func packsShowRun(ctx context.Context, ios *IOStreams, ref, homeFlag, backend, output string) error {
+func packsShowRun(ctx context.Context, opts *packsShowOptions) error {
+	ios, ref, backend, output := opts.IO, opts.Ref, opts.Backend, opts.Output
 	name, ver, _ := strings.Cut(ref, "@")
-	dir := home.Find(homeFlag, os.Getenv, "")
+	dir := home.Find(opts.Home, os.Getenv, "")
 	avail, err := home.FindPack(dir, name, ver)
 	if errors.Is(err, home.ErrNoPack) {
 		return &InputError{Err: fmt.Errorf("no pack %s (warden packs list shows them)", ref)}
