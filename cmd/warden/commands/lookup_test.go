@@ -96,7 +96,7 @@ func TestUnknownCommand(t *testing.T) {
 	}
 }
 
-// TestPacksParsing: packs list and show parse into their options, as the
+// TestPacksParsing: packs list, show, add and publish parse into their options, as the
 // other commands do, without running.
 func TestPacksParsing(t *testing.T) {
 	ios, _, _ := TestStreams()
@@ -111,5 +111,17 @@ func TestPacksParsing(t *testing.T) {
 	cmd.SetArgs([]string{"acme@^1", "--backend", "file://b", "-o", "json"})
 	if err := cmd.Execute(); err != nil || show.Ref != "acme@^1" || show.Backend != "file://b" || show.Output != "json" {
 		t.Errorf("packs show: %v %+v", err, show)
+	}
+	var add *packsAddOptions
+	cmd = newCmdPacksAdd(ios, func(_ context.Context, o *packsAddOptions) error { add = o; return nil })
+	cmd.SetArgs([]string{"aws-foundations", "--group", "prod", "--level", "mandatory", "--version", "^0"})
+	if err := cmd.Execute(); err != nil || add.Name != "aws-foundations" || add.Group != "prod" || add.Level != "mandatory" || add.Range != "^0" {
+		t.Errorf("packs add: %v %+v", err, add)
+	}
+	var pub *packsPublishOptions
+	cmd = newCmdPacksPublish(ios, func(_ context.Context, o *packsPublishOptions) error { pub = o; return nil })
+	cmd.SetArgs([]string{"./rules", "--home", "h"})
+	if err := cmd.Execute(); err != nil || pub.Dir != "./rules" || pub.Home != "h" {
+		t.Errorf("packs publish: %v %+v", err, pub)
 	}
 }

@@ -20,71 +20,95 @@ import (
 	"github.com/warden-policy/warden/packs/spec"
 )
 
+type packsAddOptions struct {
+	IO                       *IOStreams
+	Name, Home, Group, Level string
+	Range                    string
+}
+
 // newCmdPacksAdd adds a built-in pack to a group of the organization's
 // home: the default group unless --group says otherwise.
-func newCmdPacksAdd(ios *IOStreams) *cobra.Command {
-	var dirFlag, group, level, rng string
+func newCmdPacksAdd(ios *IOStreams, runF func(context.Context, *packsAddOptions) error) *cobra.Command {
+	opts := &packsAddOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:     "add NAME",
 		Short:   "Add a built-in pack to the organization (a group entry; the default group unless --group)",
 		Example: "  warden packs add kubernetes-baseline\n  warden packs add aws-foundations --group production --level mandatory",
 		Args:    exactArgs(1, "packs add needs a pack name"),
-		RunE: func(_ *cobra.Command, args []string) error {
-			name := args[0]
-			if !slices.Contains(builtin.Names(), name) {
-				return &InputError{Err: fmt.Errorf("no built-in pack %q (warden packs list --view available shows them); publish your own with warden packs publish", name)}
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			dir, err := homeDir(dirFlag)
-			if err != nil {
-				return err
-			}
-			ref := name
-			if rng != "" {
-				ref += "@" + rng
-			}
-			entry, err := packRef(ref, level)
-			if err != nil {
-				return err
-			}
-			return editHome(ios, dir, "added "+name, func(e *home.Editor, h *home.Home) error {
-				target := group
-				if target == "" {
-					if target, err = h.DefaultPreventative(); err != nil {
-						return err
-					}
-				}
-				return e.ChangeGroup(h, target, home.GroupChange{AddPacks: []home.PackRef{entry}})
-			})
+			return packsAddRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&dirFlag, "home", "", "policy home (default: $WARDEN_HOME, else the current directory)")
-	cmd.Flags().StringVar(&group, "group", "", "the group to add it to (default: the default group)")
-	cmd.Flags().StringVar(&level, "level", "", "enforcement level for every policy of the pack")
-	cmd.Flags().StringVar(&rng, "version", "", "semver range (default: the newest)")
+	cmd.Flags().StringVar(&opts.Home, "home", "", "policy home (default: $WARDEN_HOME, else the current directory)")
+	cmd.Flags().StringVar(&opts.Group, "group", "", "the group to add it to (default: the default group)")
+	cmd.Flags().StringVar(&opts.Level, "level", "", "enforcement level for every policy of the pack")
+	cmd.Flags().StringVar(&opts.Range, "version", "", "semver range (default: the newest)")
 	return cmd
 }
 
+func packsAddRun(opts *packsAddOptions) error {
+	name := opts.Name
+	if !slices.Contains(builtin.Names(), name) {
+		return &InputError{Err: fmt.Errorf("no built-in pack %q (warden packs list --view available shows them); publish your own with warden packs publish", name)}
+	}
+	dir, err := homeDir(opts.Home)
+	if err != nil {
+		return err
+	}
+	ref := name
+	if opts.Range != "" {
+		ref += "@" + opts.Range
+	}
+	entry, err := packRef(ref, opts.Level)
+	if err != nil {
+		return err
+	}
+	return editHome(opts.IO, dir, "added "+name, func(e *home.Editor, h *home.Home) error {
+		target := opts.Group
+		if target == "" {
+			if target, err = h.DefaultPreventative(); err != nil {
+				return err
+			}
+		}
+		return e.ChangeGroup(h, target, home.GroupChange{AddPacks: []home.PackRef{entry}})
+	})
+}
+
 // newCmdPacksPublish copies a tested pack into the home's packs/NAME/VERSION.
-func newCmdPacksPublish(ios *IOStreams) *cobra.Command {
-	var dirFlag string
+type packsPublishOptions struct {
+	IO        *IOStreams
+	Dir, Home string
+}
+
+func newCmdPacksPublish(ios *IOStreams, runF func(context.Context, *packsPublishOptions) error) *cobra.Command {
+	opts := &packsPublishOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:     "publish PACK_DIR",
 		Short:   "Validate a pack, run its tests and copy it into the home's packs/NAME/VERSION (immutable)",
 		Example: "  warden packs publish ./acme-rules --home ./policy",
 		Args:    exactArgs(1, "packs publish needs a pack directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir, err := homeDir(dirFlag)
-			if err != nil {
-				return err
+			opts.Dir = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			return packsPublishRun(cmd.Context(), ios, dir, args[0])
+			return packsPublishRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&dirFlag, "home", "", "policy home (default: $WARDEN_HOME, else the current directory)")
+	cmd.Flags().StringVar(&opts.Home, "home", "", "policy home (default: $WARDEN_HOME, else the current directory)")
 	return cmd
 }
 
-func packsPublishRun(ctx context.Context, ios *IOStreams, homeDir, src string) error {
+func packsPublishRun(ctx context.Context, opts *packsPublishOptions) error {
+	ios, src := opts.IO, opts.Dir
+	hdir, err := homeDir(opts.Home)
+	if err != nil {
+		return err
+	}
 	// Read the files first: a symlink or special file is refused before the
 	// loaders below follow it.
 	files, err := packFiles(src)
@@ -117,12 +141,12 @@ func packsPublishRun(ctx context.Context, ios *IOStreams, homeDir, src string) e
 	if slices.Contains(builtin.Names(), p.Name) {
 		return &InputError{Err: fmt.Errorf("%q is the name of a built-in pack: pick another", p.Name)}
 	}
-	dest := filepath.Join(homeDir, home.PacksDir, p.Name, p.Version)
+	dest := filepath.Join(hdir, home.PacksDir, p.Name, p.Version)
 	// The copy happens under the home's lock, so that a packs remove or
 	// another publish cannot interleave with it. Only the lock: a
 	// warden.yaml that names this pack before it is published does not
 	// load yet, and must not stop the publish that fixes it.
-	unlock, err := home.Lock(homeDir)
+	unlock, err := home.Lock(hdir)
 	if err != nil {
 		return err
 	}
@@ -138,12 +162,12 @@ func packsPublishRun(ctx context.Context, ios *IOStreams, homeDir, src string) e
 		fmt.Fprintf(ios.Out, "%s@%s is already published, unchanged\n", p.Name, p.Version)
 		return nil
 	}
-	tmp, err := os.MkdirTemp(filepath.Join(homeDir, home.PacksDir), ".publish-*")
+	tmp, err := os.MkdirTemp(filepath.Join(hdir, home.PacksDir), ".publish-*")
 	if err != nil {
-		if err := os.MkdirAll(filepath.Join(homeDir, home.PacksDir), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(hdir, home.PacksDir), 0o755); err != nil {
 			return err
 		}
-		if tmp, err = os.MkdirTemp(filepath.Join(homeDir, home.PacksDir), ".publish-*"); err != nil {
+		if tmp, err = os.MkdirTemp(filepath.Join(hdir, home.PacksDir), ".publish-*"); err != nil {
 			return err
 		}
 	}
