@@ -259,6 +259,27 @@ func (c stackCodec) Unmarshal(data mem.BufferSlice, v any) error {
 // register puts srv on gs as the Analyzer service, with AnalyzeStack
 // reading the request's wire form (the codec must be stackCodec: see
 // ServerOptions).
+// wireAnalyzer is what the wire handlers call for requests they keep in
+// wire form: an analyzer that takes an Analyze or Remediate request with
+// its properties undecoded, and an AnalyzeStack request read one resource
+// at a time. *Server is one; any other AnalyzerServer gets its requests
+// decoded whole, the usual way.
+type wireAnalyzer interface {
+	analyzeWire(context.Context, *requestWire) (*pulumirpc.AnalyzeResponse, error)
+	remediateWire(context.Context, *requestWire) (*pulumirpc.RemediateResponse, error)
+	analyzeStackWire(context.Context, *stackWire) (*pulumirpc.AnalyzeResponse, error)
+}
+
+var _ wireAnalyzer = (*Server)(nil)
+
+func (s *Server) analyzeWire(ctx context.Context, w *requestWire) (*pulumirpc.AnalyzeResponse, error) {
+	return s.analyze(ctx, w.req, w.properties)
+}
+
+func (s *Server) remediateWire(ctx context.Context, w *requestWire) (*pulumirpc.RemediateResponse, error) {
+	return s.remediate(ctx, w.req, w.properties, w.raw)
+}
+
 func register(gs *grpc.Server, srv pulumirpc.AnalyzerServer) {
 	desc := pulumirpc.Analyzer_ServiceDesc
 	desc.Methods = append([]grpc.MethodDesc(nil), desc.Methods...)
@@ -268,16 +289,16 @@ func register(gs *grpc.Server, srv pulumirpc.AnalyzerServer) {
 			desc.Methods[i].Handler = analyzeStackHandler
 		case "Analyze":
 			desc.Methods[i].Handler = requestHandler(pulumirpc.Analyzer_Analyze_FullMethodName,
-				func(s *Server, ctx context.Context, w *requestWire) (any, error) {
-					return s.analyze(ctx, w.req, w.properties)
+				func(a wireAnalyzer, ctx context.Context, w *requestWire) (any, error) {
+					return a.analyzeWire(ctx, w)
 				},
 				func(srv pulumirpc.AnalyzerServer, ctx context.Context, req *pulumirpc.AnalyzeRequest) (any, error) {
 					return srv.Analyze(ctx, req)
 				})
 		case "Remediate":
 			desc.Methods[i].Handler = requestHandler(pulumirpc.Analyzer_Remediate_FullMethodName,
-				func(s *Server, ctx context.Context, w *requestWire) (any, error) {
-					return s.remediate(ctx, w.req, w.properties, w.raw)
+				func(a wireAnalyzer, ctx context.Context, w *requestWire) (any, error) {
+					return a.remediateWire(ctx, w)
 				},
 				func(srv pulumirpc.AnalyzerServer, ctx context.Context, req *pulumirpc.AnalyzeRequest) (any, error) {
 					return srv.Remediate(ctx, req)
@@ -291,7 +312,7 @@ func register(gs *grpc.Server, srv pulumirpc.AnalyzerServer) {
 // the properties decoded from the wire; another implementation gets the
 // request decoded whole.
 func requestHandler(method string,
-	ours func(*Server, context.Context, *requestWire) (any, error),
+	ours func(wireAnalyzer, context.Context, *requestWire) (any, error),
 	other func(pulumirpc.AnalyzerServer, context.Context, *pulumirpc.AnalyzeRequest) (any, error),
 ) func(any, context.Context, func(any) error, grpc.UnaryServerInterceptor) (any, error) {
 	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
@@ -301,7 +322,7 @@ func requestHandler(method string,
 		}
 		h := func(ctx context.Context, req any) (any, error) {
 			w := req.(*requestWire)
-			s, ok := srv.(*Server)
+			a, ok := srv.(wireAnalyzer)
 			if !ok {
 				st, err := w.raw()
 				if err != nil {
@@ -310,7 +331,7 @@ func requestHandler(method string,
 				w.req.Properties = st
 				return other(srv.(pulumirpc.AnalyzerServer), ctx, w.req)
 			}
-			return ours(s, ctx, w)
+			return ours(a, ctx, w)
 		}
 		if interceptor == nil {
 			return h(ctx, in)
@@ -327,8 +348,8 @@ func analyzeStackHandler(srv any, ctx context.Context, dec func(any) error, inte
 	defer in.release()
 	h := func(ctx context.Context, req any) (any, error) {
 		w := req.(*stackWire)
-		if s, ok := srv.(*Server); ok {
-			return s.analyzeStackWire(ctx, w)
+		if a, ok := srv.(wireAnalyzer); ok {
+			return a.analyzeStackWire(ctx, w)
 		}
 		full := new(pulumirpc.AnalyzeStackRequest) // another implementation: decode as usual
 		if err := proto.Unmarshal(w.data.Materialize(), full); err != nil {
