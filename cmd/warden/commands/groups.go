@@ -18,7 +18,7 @@ import (
 func newCmdGroups(ios *IOStreams) *cobra.Command {
 	cmd := &cobra.Command{Use: "groups", Short: "List policy groups and explain which apply to a stack"}
 	cmd.AddCommand(newCmdGroupsList(ios, nil), newCmdGroupsResolve(ios, nil),
-		newCmdGroupsNew(ios), newCmdGroupsEdit(ios), newCmdGroupsRemove(ios))
+		newCmdGroupsNew(ios, nil), newCmdGroupsEdit(ios, nil), newCmdGroupsRemove(ios, nil))
 	return cmd
 }
 

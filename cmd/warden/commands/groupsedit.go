@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -65,7 +66,7 @@ type groupsNewOptions struct {
 	Levels                 []string
 }
 
-func newCmdGroupsNew(ios *IOStreams) *cobra.Command {
+func newCmdGroupsNew(ios *IOStreams, runF func(context.Context, *groupsNewOptions) error) *cobra.Command {
 	opts := &groupsNewOptions{}
 	cmd := &cobra.Command{
 		Use:   "new NAME --mode preventative|audit",
@@ -73,8 +74,11 @@ func newCmdGroupsNew(ios *IOStreams) *cobra.Command {
 		Example: "  warden groups new production --stack '*/prod' --pack aws-foundations --level mandatory\n" +
 			"  warden groups new nightly --mode audit --source file://../state --pack kubernetes-baseline",
 		Args: exactArgs(1, "groups new needs a group name"),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
 			return groupsNewRun(ios, opts)
 		},
 	}
@@ -133,7 +137,7 @@ type groupsEditOptions struct {
 	ruleSet                          bool
 }
 
-func newCmdGroupsEdit(ios *IOStreams) *cobra.Command {
+func newCmdGroupsEdit(ios *IOStreams, runF func(context.Context, *groupsEditOptions) error) *cobra.Command {
 	opts := &groupsEditOptions{}
 	cmd := &cobra.Command{
 		Use:     "edit NAME",
@@ -143,6 +147,9 @@ func newCmdGroupsEdit(ios *IOStreams) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			opts.ruleSet = cmd.Flags().Changed("stack-rule")
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
 			return groupsEditRun(ios, opts)
 		},
 	}
@@ -200,23 +207,35 @@ func groupsEditRun(ios *IOStreams, opts *groupsEditOptions) error {
 	})
 }
 
-func newCmdGroupsRemove(ios *IOStreams) *cobra.Command {
-	var dirFlag string
+type groupsRemoveOptions struct {
+	Home, Name string
+}
+
+func newCmdGroupsRemove(ios *IOStreams, runF func(context.Context, *groupsRemoveOptions) error) *cobra.Command {
+	opts := &groupsRemoveOptions{}
 	cmd := &cobra.Command{
 		Use:     "remove NAME",
 		Short:   "Remove a group (default groups cannot be removed)",
 		Example: "  warden groups remove staging",
 		Args:    exactArgs(1, "groups remove needs a group name"),
-		RunE: func(_ *cobra.Command, args []string) error {
-			dir, err := homeDir(dirFlag)
-			if err != nil {
-				return err
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			return editHome(ios, dir, "removed group "+args[0], func(e *home.Editor, h *home.Home) error {
-				return e.RemoveGroup(h, args[0])
-			})
+			return groupsRemoveRun(ios, opts)
 		},
 	}
-	cmd.Flags().StringVar(&dirFlag, "home", "", "policy home (default: $WARDEN_HOME, else the current directory)")
+	cmd.Flags().StringVar(&opts.Home, "home", "", "policy home (default: $WARDEN_HOME, else the current directory)")
 	return cmd
+}
+
+func groupsRemoveRun(ios *IOStreams, opts *groupsRemoveOptions) error {
+	dir, err := homeDir(opts.Home)
+	if err != nil {
+		return err
+	}
+	return editHome(ios, dir, "removed group "+opts.Name, func(e *home.Editor, h *home.Home) error {
+		return e.RemoveGroup(h, opts.Name)
+	})
 }

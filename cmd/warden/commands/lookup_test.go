@@ -124,4 +124,34 @@ func TestPacksParsing(t *testing.T) {
 	if err := cmd.Execute(); err != nil || pub.Dir != "./rules" || pub.Home != "h" {
 		t.Errorf("packs publish: %v %+v", err, pub)
 	}
+	var rm *packsRemoveOptions
+	cmd = newCmdPacksRemove(ios, func(_ context.Context, o *packsRemoveOptions) error { rm = o; return nil })
+	cmd.SetArgs([]string{"acme@1.0.0", "--home", "h"})
+	if err := cmd.Execute(); err != nil || rm.Ref != "acme@1.0.0" || rm.Home != "h" {
+		t.Errorf("packs remove: %v %+v", err, rm)
+	}
+}
+
+// TestGroupsEditParsing: groups new, edit and remove parse into their
+// options without touching a home.
+func TestGroupsEditParsing(t *testing.T) {
+	ios, _, _ := TestStreams()
+	var n *groupsNewOptions
+	cmd := newCmdGroupsNew(ios, func(_ context.Context, o *groupsNewOptions) error { n = o; return nil })
+	cmd.SetArgs([]string{"prod", "--stack", "*/prod", "--pack", "aws-foundations", "--level", "mandatory", "--home", "h"})
+	if err := cmd.Execute(); err != nil || n.Name != "prod" || len(n.Stacks) != 1 || len(n.Packs) != 1 || n.Levels[0] != "mandatory" || n.Mode != "preventative" {
+		t.Errorf("groups new: %v %+v", err, n)
+	}
+	var e *groupsEditOptions
+	cmd = newCmdGroupsEdit(ios, func(_ context.Context, o *groupsEditOptions) error { e = o; return nil })
+	cmd.SetArgs([]string{"prod", "--stack-rule", "", "--add-stack", "a/b", "--set-level", "x=advisory"})
+	if err := cmd.Execute(); err != nil || e.Name != "prod" || !e.ruleSet || e.Rule != "" || len(e.AddStacks) != 1 || len(e.SetLevels) != 1 {
+		t.Errorf("groups edit: %v %+v", err, e)
+	}
+	var r *groupsRemoveOptions
+	cmd = newCmdGroupsRemove(ios, func(_ context.Context, o *groupsRemoveOptions) error { r = o; return nil })
+	cmd.SetArgs([]string{"staging"})
+	if err := cmd.Execute(); err != nil || r.Name != "staging" {
+		t.Errorf("groups remove: %v %+v", err, r)
+	}
 }

@@ -25,7 +25,7 @@ import (
 func newCmdPacks(ios *IOStreams) *cobra.Command {
 	cmd := &cobra.Command{Use: "packs", Short: "List, show and create packs"}
 	cmd.AddCommand(newCmdPacksList(ios, nil), newCmdPacksShow(ios, nil), newCmdPacksNew(ios),
-		newCmdPacksAdd(ios, nil), newCmdPacksPublish(ios, nil), newCmdPacksRemove(ios))
+		newCmdPacksAdd(ios, nil), newCmdPacksPublish(ios, nil), newCmdPacksRemove(ios, nil))
 	return cmd
 }
 

@@ -266,52 +266,65 @@ func sameFiles(a, b map[string][]byte) bool {
 	return true
 }
 
+type packsRemoveOptions struct {
+	IO        *IOStreams
+	Ref, Home string
+}
+
 // newCmdPacksRemove deletes a published version, unless a group uses it.
-func newCmdPacksRemove(ios *IOStreams) *cobra.Command {
-	var dirFlag string
+func newCmdPacksRemove(ios *IOStreams, runF func(context.Context, *packsRemoveOptions) error) *cobra.Command {
+	opts := &packsRemoveOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:     "remove NAME@VERSION",
 		Short:   "Remove a published pack version (refused while a group uses it)",
 		Example: "  warden packs remove acme-rules@1.0.0",
 		Args:    exactArgs(1, "packs remove needs NAME@VERSION"),
-		RunE: func(_ *cobra.Command, args []string) error {
-			name, version, ok := strings.Cut(args[0], "@")
-			if !ok || !spec.ValidName(name) || !pathSafe(name) || !pathSafe(version) {
-				return &FlagError{Err: fmt.Errorf("packs remove %q: want NAME@VERSION", args[0])}
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Ref = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			if _, err := semver.StrictNewVersion(version); err != nil {
-				return &FlagError{Err: fmt.Errorf("packs remove %q: %q is not a version (want NAME@MAJOR.MINOR.PATCH)", args[0], version)}
-			}
-			dir, err := homeDir(dirFlag)
-			if err != nil {
-				return err
-			}
-			target := filepath.Join(dir, home.PacksDir, name, version)
-			// Under the home's lock, so that no edit adds the version to a
-			// group between the check below and the removal.
-			err = home.Edit(dir, func(_ *home.Editor, h *home.Home) error {
-				if _, err := os.Stat(filepath.Join(target, spec.PackFile)); err != nil {
-					return &InputError{Err: fmt.Errorf("%s@%s is not published in %s", name, version, dir)}
-				}
-				for _, g := range h.Groups {
-					for _, e := range g.Packs {
-						if e.Pack.Name == name && e.Pack.Version == version {
-							return &InputError{Err: fmt.Errorf("group %q uses %s@%s: remove it from the group first (warden groups edit %s --remove-pack %s)", g.Name, name, version, g.Name, name)}
-						}
-					}
-				}
-				if err := os.RemoveAll(target); err != nil {
-					return fmt.Errorf("removing %s@%s: %w", name, version, err)
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(ios.Out, "removed %s@%s\n", name, version)
-			return nil
+			return packsRemoveRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&dirFlag, "home", "", "policy home (default: $WARDEN_HOME, else the current directory)")
+	cmd.Flags().StringVar(&opts.Home, "home", "", "policy home (default: $WARDEN_HOME, else the current directory)")
 	return cmd
+}
+
+func packsRemoveRun(opts *packsRemoveOptions) error {
+	name, version, ok := strings.Cut(opts.Ref, "@")
+	if !ok || !spec.ValidName(name) || !pathSafe(name) || !pathSafe(version) {
+		return &FlagError{Err: fmt.Errorf("packs remove %q: want NAME@VERSION", opts.Ref)}
+	}
+	if _, err := semver.StrictNewVersion(version); err != nil {
+		return &FlagError{Err: fmt.Errorf("packs remove %q: %q is not a version (want NAME@MAJOR.MINOR.PATCH)", opts.Ref, version)}
+	}
+	dir, err := homeDir(opts.Home)
+	if err != nil {
+		return err
+	}
+	target := filepath.Join(dir, home.PacksDir, name, version)
+	// Under the home's lock, so that no edit adds the version to a
+	// group between the check below and the removal.
+	err = home.Edit(dir, func(_ *home.Editor, h *home.Home) error {
+		if _, err := os.Stat(filepath.Join(target, spec.PackFile)); err != nil {
+			return &InputError{Err: fmt.Errorf("%s@%s is not published in %s", name, version, dir)}
+		}
+		for _, g := range h.Groups {
+			for _, e := range g.Packs {
+				if e.Pack.Name == name && e.Pack.Version == version {
+					return &InputError{Err: fmt.Errorf("group %q uses %s@%s: remove it from the group first (warden groups edit %s --remove-pack %s)", g.Name, name, version, g.Name, name)}
+				}
+			}
+		}
+		if err := os.RemoveAll(target); err != nil {
+			return fmt.Errorf("removing %s@%s: %w", name, version, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.Out, "removed %s@%s\n", name, version)
+	return nil
 }
