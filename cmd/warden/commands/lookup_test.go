@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -153,5 +154,20 @@ func TestGroupsEditParsing(t *testing.T) {
 	cmd.SetArgs([]string{"staging"})
 	if err := cmd.Execute(); err != nil || r.Name != "staging" {
 		t.Errorf("groups remove: %v %+v", err, r)
+	}
+}
+
+// TestPacksNewRefusesDots: packs new .. would write a pack into the parent
+// folder; it is a usage error and writes nothing.
+func TestPacksNewRefusesDots(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{".", ".."} {
+		ios, _, errOut := TestStreams()
+		if code := Main([]string{"packs", "new", name, "--dir", filepath.Join(dir, "sub")}, ios); code != ExitInput || !strings.Contains(errOut.String(), "not be all dots") {
+			t.Errorf("packs new %s: exit %d, %s", name, code, errOut)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("packs new wrote %v", entries)
 	}
 }

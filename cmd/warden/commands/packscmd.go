@@ -24,7 +24,7 @@ import (
 
 func newCmdPacks(ios *IOStreams) *cobra.Command {
 	cmd := &cobra.Command{Use: "packs", Short: "List, show and create packs"}
-	cmd.AddCommand(newCmdPacksList(ios, nil), newCmdPacksShow(ios, nil), newCmdPacksNew(ios),
+	cmd.AddCommand(newCmdPacksList(ios, nil), newCmdPacksShow(ios, nil), newCmdPacksNew(ios, nil),
 		newCmdPacksAdd(ios, nil), newCmdPacksPublish(ios, nil), newCmdPacksRemove(ios, nil))
 	return cmd
 }
@@ -345,28 +345,42 @@ func packsShowRun(ctx context.Context, opts *packsShowOptions) error {
 	return nil
 }
 
-func newCmdPacksNew(ios *IOStreams) *cobra.Command {
-	var dir string
+type packsNewOptions struct {
+	IO        *IOStreams
+	Name, Dir string
+}
+
+func newCmdPacksNew(ios *IOStreams, runF func(context.Context, *packsNewOptions) error) *cobra.Command {
+	opts := &packsNewOptions{IO: ios}
 	cmd := &cobra.Command{
 		Use:     "new NAME",
 		Short:   "Create a pack with one policy and its tests",
 		Example: "  warden packs new acme-baseline --dir ./policy/packs",
 		Args:    exactArgs(1, "packs new needs a pack name"),
-		RunE: func(_ *cobra.Command, args []string) error {
-			name := args[0]
-			if !spec.NameRE.MatchString(name) {
-				return &FlagError{Err: fmt.Errorf("pack name %q must match %s", name, spec.NameRE)}
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			target := filepath.Join(dir, name)
-			if err := writeExamplePack(target, name); err != nil {
-				return err
-			}
-			fmt.Fprintf(ios.Out, "created %s\ntest it: warden test %s\n", target, target)
-			return nil
+			return packsNewRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", ".", "where to create the pack's directory")
+	cmd.Flags().StringVar(&opts.Dir, "dir", ".", "where to create the pack's directory")
 	return cmd
+}
+
+func packsNewRun(opts *packsNewOptions) error {
+	// "." and ".." match the engine's name rule but would write the pack
+	// into the folder itself or its parent.
+	if !spec.ValidName(opts.Name) {
+		return &FlagError{Err: fmt.Errorf("pack name %q must match %s and not be all dots", opts.Name, spec.NameRE)}
+	}
+	target := filepath.Join(opts.Dir, opts.Name)
+	if err := writeExamplePack(target, opts.Name); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.Out, "created %s\ntest it: warden test %s\n", target, target)
+	return nil
 }
 
 const examplePack = `# A Warden pack: see https://github.com/warden-policy/warden/blob/main/packs/README.md
