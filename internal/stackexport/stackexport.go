@@ -22,6 +22,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/urn"
 
 	"github.com/warden-policy/warden/packs/engine"
+	"github.com/warden-policy/warden/packs/spec"
 )
 
 // unknownText is the sentinel of an unknown value in a state file.
@@ -239,20 +240,21 @@ func (s *Stack) values(urn, field string, m map[string]any) (map[string]any, err
 	if m == nil {
 		return map[string]any{}, nil
 	}
-	c := converter{s: s, path: []string{field}}
+	c := converter{s: s}
 	v := c.value(m, 1)
 	if c.tooDeep != nil {
-		return nil, fmt.Errorf("resource %s: %s: values nest more than %d levels deep", urn, pathString(c.tooDeep), MaxDepth)
+		return nil, fmt.Errorf("resource %s: %s: values nest more than %d levels deep", urn, pathString(field, c.tooDeep), MaxDepth)
 	}
 	return v.(map[string]any), nil
 }
 
 // converter walks one property tree, keeping the path to the current value
-// (one segment pushed and popped per level, so the walk stays linear).
+// (one element pushed and popped per level, so the walk stays linear and
+// allocates nothing per value; the path is spelled out only for an error).
 type converter struct {
 	s       *Stack
-	path    []string
-	tooDeep []string // the path where MaxDepth was passed; nil while within it
+	path    spec.Path
+	tooDeep spec.Path // the path where MaxDepth was passed; nil while within it
 }
 
 func (c *converter) value(v any, depth int) any {
@@ -271,7 +273,7 @@ func (c *converter) value(v any, depth int) any {
 			return nil
 		}
 		for i, e := range v {
-			c.path = append(c.path, "["+strconv.Itoa(i)+"]")
+			c.path = append(c.path, spec.PathElem{Index: i, IsIndex: true})
 			v[i] = c.value(e, depth+1)
 			c.path = c.path[:len(c.path)-1]
 		}
@@ -301,7 +303,7 @@ func (c *converter) value(v any, depth int) any {
 			return engine.ArchiveValue(str("hash"), str("path"), str("uri"))
 		}
 		for k, e := range v {
-			c.path = append(c.path, "."+k)
+			c.path = append(c.path, spec.PathElem{Key: k})
 			v[k] = c.value(e, depth+1)
 			c.path = c.path[:len(c.path)-1]
 		}
@@ -310,9 +312,18 @@ func (c *converter) value(v any, depth int) any {
 	return v
 }
 
-// pathString renders a property path (inputs.a.b[0]), eliding the middle
-// of a very long one: the ends say where to look.
-func pathString(segs []string) string {
+// pathString renders a property path under field (inputs.a.b[0]), eliding
+// the middle of a very long one: the ends say where to look.
+func pathString(field string, path spec.Path) string {
+	segs := make([]string, 0, len(path)+1)
+	segs = append(segs, field)
+	for _, e := range path {
+		if e.IsIndex {
+			segs = append(segs, "["+strconv.Itoa(e.Index)+"]")
+		} else {
+			segs = append(segs, "."+e.Key)
+		}
+	}
 	if len(segs) > 24 {
 		segs = append(append(slices.Clone(segs[:12]), fmt.Sprintf("…(%d more)…", len(segs)-24)), segs[len(segs)-12:]...)
 	}
