@@ -1,13 +1,16 @@
 // Package analyzer is Warden's Pulumi analyzer plugin: a
-// pulumirpc.AnalyzerServer over the pack engine, and the code that runs it
-// as a process the Pulumi CLI launches.
+// pulumirpc.AnalyzerServer adapting the domain analyzer of package
+// internal/analyze (which `warden analyze` and `warden audit` use too), and
+// the code that runs it as a process the Pulumi CLI launches.
 //
 // The server is built once at start-up from a policy home. Every RPC
-// converts its request with the functions in convert.go, calls the engine,
-// and converts back. State that the engine sends during a run (the stack in
-// ConfigureStack, the reconciled config in Configure) replaces an immutable
-// session behind an atomic pointer, so Analyze calls never take a lock and
-// never see a half-built session.
+// converts its request (convert.go; propswire.go and wire.go decode the hot
+// requests straight from the wire), asks the current analyze.Session once,
+// and converts its verdict back: a resource crosses the adapter once, the
+// domain once and the engine once. State that the engine sends during a
+// run (the stack in ConfigureStack, the reconciled config in Configure)
+// replaces the immutable session behind an atomic pointer, so Analyze
+// calls never take a lock and never see a half-built session.
 //
 // # Policy names
 //

@@ -35,7 +35,11 @@ func TestFindingsParity(t *testing.T) {
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	ident := home.Stack{Organization: "acme", Project: st.Project, Name: st.Name}
 
-	rep, err := analyze.Stack(t.Context(), h, home.Preventative, st, ident, now)
+	an, err := analyze.New(h, home.Preventative, analyze.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := an.Report(t.Context(), st, ident)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -447,8 +447,12 @@ func TestAnalyzeStackTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := testServer(t)
-	srv.stackTimeout = -1 // already passed when the policies start
+	h, err := home.Load("testdata/home")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Already passed when the policies start.
+	srv := NewServer(h, nil, Options{Version: "0.1.0", Logger: testLogger(t), StackTimeout: -1})
 	resp, err := newTestClient(t, srv).AnalyzeStack(t.Context(), req)
 	if err != nil {
 		t.Fatal(err)

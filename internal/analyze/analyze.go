@@ -1,18 +1,21 @@
-// Package analyze runs compiled packs over a whole stack's state, as
-// `warden analyze` and `warden audit` do, and reports its findings (package
-// findings: the same the plugin derives per RPC during preview and up).
+// Package analyze is the domain analyzer both of Warden's doors go
+// through. An Analyzer decides, for a home and a mode, which packs,
+// policies, levels and names apply to a stack (a Session), and turns every
+// engine result into a finding (package findings), exceptions applied. The
+// plugin (package analyzer) adapts it to pulumirpc, one Session call per
+// RPC; `warden analyze` and `warden audit` drive the same Session over an
+// export (Report), so the same resource gives the same findings through
+// every door.
 package analyze
 
 import (
 	"context"
 	"sort"
-	"time"
 
 	"github.com/warden-policy/warden/internal/findings"
 	"github.com/warden-policy/warden/internal/stackexport"
 	"github.com/warden-policy/warden/packs/engine"
 	"github.com/warden-policy/warden/packs/home"
-	"github.com/warden-policy/warden/packs/spec"
 )
 
 // Report is the analysis of one stack.
@@ -29,19 +32,25 @@ type Report struct {
 	Encrypted int `json:"encryptedSecrets,omitempty"`
 }
 
-// Stack analyzes an exported stack as `pulumi policy analyze` does, with
-// the groups of the mode that select it: resource policies on each
-// resource's inputs, stack policies on every resource's outputs.
-// Remediations are not applied to state. Exceptions of the home apply.
-func Stack(ctx context.Context, h *home.Home, mode home.Mode, st *stackexport.Stack, ident home.Stack, now time.Time) (*Report, error) {
-	res, err := h.Resolve(ident, mode)
+// Report analyzes an exported stack as `pulumi policy analyze` does, with
+// the groups of the analyzer's mode that select it: resource policies on
+// each resource's inputs, stack policies on every resource's outputs,
+// through the same Session the plugin uses. Remediations are not applied
+// to state. Exceptions of the home apply.
+func (a *Analyzer) Report(ctx context.Context, st *stackexport.Stack, ident home.Stack) (*Report, error) {
+	estack := engine.Stack{Name: ident.Name, Project: ident.Project, Organization: ident.Organization, Tags: ident.Tags}
+	sess, err := a.Session(estack, true, nil)
 	if err != nil {
 		return nil, err
 	}
 	rep := &Report{Stack: ident, Name: ident.Organization + "/" + ident.Project + "/" + ident.Name, Encrypted: st.Encrypted}
 	seen := map[string]bool{}
-	for _, r := range res.Packs {
+	order := map[string]int{} // pack name -> position, to list findings pack by pack
+	policies := 0
+	for i, r := range sess.Packs() {
 		rep.Packs = append(rep.Packs, r.Pack.String())
+		order[r.Pack.Name] = i
+		policies += len(r.Pack.Policies)
 		for _, g := range r.Groups {
 			if !seen[g.Group] {
 				seen[g.Group] = true
@@ -49,44 +58,23 @@ func Stack(ctx context.Context, h *home.Home, mode home.Mode, st *stackexport.St
 			}
 		}
 	}
-	estack := engine.Stack{Name: ident.Name, Project: ident.Project, Organization: ident.Organization, Tags: ident.Tags}
+	for _, pol := range sess.Enabled() {
+		rep.Ran = append(rep.Ran, pol.Pack.Name+"/"+pol.Name)
+	}
 	outputs := make([]*engine.Resource, len(st.Resources))
-	types := map[string]string{}
 	for i, r := range st.Resources {
 		outputs[i] = r.Outputs
-		types[r.Inputs.URN] = r.Inputs.Type
+		rep.Findings = append(rep.Findings, sess.Analyze(ctx, r.Inputs).Findings...)
 	}
-	policies := 0
-	for _, r := range res.Packs {
-		run, err := r.Pack.NewRun(estack, r.Config)
-		if err != nil {
-			return nil, err
-		}
-		policies += len(r.Pack.Policies)
-		for _, pol := range r.Pack.Policies {
-			if run.Level(pol) != spec.Disabled {
-				rep.Ran = append(rep.Ran, r.Pack.Name+"/"+pol.Name)
-			}
-		}
-		for _, sr := range st.Resources {
-			for _, result := range run.Evaluate(ctx, sr.Inputs) {
-				rep.Findings = append(rep.Findings, findings.From(ident.Name, ident.Project, sr.Inputs, &result)...)
-			}
-		}
-		for _, result := range run.EvaluateStack(ctx, outputs) {
-			rep.Findings = append(rep.Findings, findings.From(ident.Name, ident.Project, nil, &result)...)
-		}
-	}
-	for i := range rep.Findings {
-		f := &rep.Findings[i]
-		f.Waive(h, f.Policy, types[f.URN], now)
-	}
+	rep.Findings = append(rep.Findings, sess.AnalyzeStack(ctx, outputs).Findings...)
+	// Pack by pack (each pack's resources in state order, then its stack
+	// policies), what blocks first.
 	sort.SliceStable(rep.Findings, func(i, j int) bool {
-		a, b := rep.Findings[i], rep.Findings[j]
+		a, b := &rep.Findings[i], &rep.Findings[j]
 		if a.Blocking() != b.Blocking() {
 			return a.Blocking()
 		}
-		return false
+		return order[a.Pack] < order[b.Pack]
 	})
 	rep.Summary = findings.Summarize(len(st.Resources), policies, rep.Findings)
 	return rep, nil

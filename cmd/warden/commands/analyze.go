@@ -85,7 +85,11 @@ func analyzeRun(ctx context.Context, opts *analyzeOptions) error {
 		}
 	}
 	ident.Tags = tags
-	rep, err := analyze.Stack(ctx, h, home.Preventative, st, ident, opts.Now())
+	an, err := analyze.New(h, home.Preventative, analyze.Options{Now: opts.Now})
+	if err != nil {
+		return err
+	}
+	rep, err := an.Report(ctx, st, ident)
 	if err != nil {
 		return err
 	}

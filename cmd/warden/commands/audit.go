@@ -106,6 +106,10 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 		mode = home.Preventative
 		fmt.Fprintln(opts.IO.ErrOut, "note: the home has no audit groups; auditing with the preventative groups that would run on deploy")
 	}
+	an, err := analyze.New(h, mode, analyze.Options{Now: opts.Now})
+	if err != nil {
+		return err
+	}
 	var reports []*analyze.Report
 	for i, f := range files {
 		fmt.Fprintf(opts.IO.ErrOut, "[%d/%d] %s\n", i+1, len(files), f)
@@ -118,7 +122,7 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 		}
 		warnEncrypted(opts.IO, f, st)
 		ident := analyze.Identify(st, h.Org(st.Organization))
-		rep, err := analyze.Stack(ctx, h, mode, st, ident, opts.Now())
+		rep, err := an.Report(ctx, st, ident)
 		if err != nil {
 			return err
 		}
