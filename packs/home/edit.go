@@ -20,12 +20,20 @@ import (
 // formatting, other groups) stays as it was. Every change is validated by
 // loading the result before anything is written, and the file is replaced
 // atomically, so a failed edit leaves it untouched.
+//
+// Each text is parsed once: the file as read, then each edit's result,
+// whose document serves the check that the edit changed only its group,
+// the next edit and the final validation alike.
 type Editor struct {
 	Dir  string
 	File string
 	src  []byte
-	orig []byte   // the text as read, to compare the edit with
-	at   spec.Pos // the group last edited, where a refusal points
+	doc  *yaml.Node // src's document, nil until parsed (see node)
+	orig []byte     // the text as read, to compare the edit with
+	// origHome is the home as read, once loaded (by Home before any edit).
+	origHome *Home
+	at       spec.Pos // the group last edited, where a refusal points
+	parses   int      // texts parsed, for the test that each is parsed once
 }
 
 // OpenEditor reads dir/warden.yaml for editing. Edit opens one under the
@@ -43,8 +51,43 @@ func OpenEditor(dir string) (*Editor, error) {
 // Source is the current text, edits included.
 func (e *Editor) Source() []byte { return e.src }
 
+// node is the current text's document, parsed on first use.
+func (e *Editor) node() (*yaml.Node, error) {
+	if e.doc == nil {
+		doc, err := e.parse()
+		if err != nil {
+			return nil, err
+		}
+		e.doc = doc
+	}
+	return e.doc, nil
+}
+
+// parse parses the current text.
+func (e *Editor) parse() (*yaml.Node, error) {
+	e.parses++
+	var doc yaml.Node
+	if err := spec.ParseYAML(e.File, e.src, &doc); err != nil {
+		return nil, err
+	}
+	return &doc, nil
+}
+
+// setSource replaces the current text; doc is its document if known.
+func (e *Editor) setSource(src []byte, doc *yaml.Node) { e.src, e.doc = src, doc }
+
 // Home loads the current text.
-func (e *Editor) Home() (*Home, error) { return Parse(e.Dir, e.File, e.src) }
+func (e *Editor) Home() (*Home, error) {
+	doc, err := e.node()
+	if err != nil {
+		return nil, err
+	}
+	h, err := parseDoc(e.Dir, e.File, e.src, doc)
+	if err == nil && bytes.Equal(e.src, e.orig) {
+		e.origHome = h
+	}
+	return h, err
+}
 
 // save validates the current text and writes it atomically; Edit calls it
 // under the home's lock. An edit that turns a home governing some stack
@@ -58,7 +101,11 @@ func (e *Editor) save() error {
 		return &InvalidEditError{File: e.File, Errs: err}
 	}
 	if w := h.Ungoverned(); len(w) > 0 {
-		if old, err := Parse(e.Dir, e.File, e.orig); err == nil && old.Ungoverned() == nil {
+		old := e.origHome
+		if old == nil {
+			old, _ = Parse(e.Dir, e.File, e.orig)
+		}
+		if old != nil && old.Ungoverned() == nil {
 			return &RefusedError{Pos: e.at, Msg: "refused, nothing was written: after this edit " + w[0]}
 		}
 	}
@@ -101,8 +148,8 @@ type located struct {
 }
 
 func (e *Editor) locate() (*located, error) {
-	var doc yaml.Node
-	if err := spec.ParseYAML(e.File, e.src, &doc); err != nil {
+	doc, err := e.node()
+	if err != nil {
 		return nil, err
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
@@ -259,7 +306,7 @@ func (e *Editor) splice(from, to int, text string) {
 	for _, l := range lines[to:] {
 		b.WriteString(l)
 	}
-	e.src = []byte(b.String())
+	e.setSource([]byte(b.String()), nil)
 }
 
 func findGroup(l *located, name string) int {
@@ -296,6 +343,10 @@ func (e *Editor) editGroupNode(name string, fn func(*yaml.Node) error) error {
 	if err != nil {
 		return err
 	}
+	before, err := e.snapshot()
+	if err != nil {
+		return err
+	}
 	node := l.groups.Content[i]
 	e.at = e.pos(node)
 	// Strip before fn: a key fn appends must not hide the trailing
@@ -309,7 +360,6 @@ func (e *Editor) editGroupNode(name string, fn func(*yaml.Node) error) error {
 	if err != nil {
 		return err
 	}
-	before := e.src
 	e.splice(from, to, text)
 	newName := name
 	if n := mapGet(node, "name"); n != nil {
@@ -323,13 +373,20 @@ func (e *Editor) editGroupNode(name string, fn func(*yaml.Node) error) error {
 
 // addGroupNode appends a group (a mapping node) after the last one.
 func (e *Editor) addGroupNode(node *yaml.Node) error {
-	before := e.src
 	at := spec.Pos{File: e.File}
-	if l, err := e.locate(); err == nil && l.key != nil {
+	l, err := e.locate()
+	if err != nil {
+		return err
+	}
+	if l.key != nil {
 		at = e.pos(l.key)
 	}
-	if err := e.appendGroup(node); err != nil {
-		e.src = before
+	before, err := e.snapshot()
+	if err != nil {
+		return err
+	}
+	if err := e.appendGroup(l, node); err != nil {
+		e.restore(before)
 		return err
 	}
 	name := ""
@@ -341,11 +398,7 @@ func (e *Editor) addGroupNode(node *yaml.Node) error {
 	})
 }
 
-func (e *Editor) appendGroup(node *yaml.Node) error {
-	l, err := e.locate()
-	if err != nil {
-		return err
-	}
+func (e *Editor) appendGroup(l *located, node *yaml.Node) error {
 	switch {
 	case l.groups == nil:
 		text, err := encodeItem(node, 2)
@@ -356,7 +409,7 @@ func (e *Editor) appendGroup(node *yaml.Node) error {
 		if src != "" && !strings.HasSuffix(src, "\n") {
 			src += "\n"
 		}
-		e.src = []byte(src + "groups:\n" + text)
+		e.setSource([]byte(src+"groups:\n"+text), nil)
 		return nil
 	case l.groups.Kind == yaml.SequenceNode && len(l.groups.Content) > 0 && l.groups.Style&yaml.FlowStyle == 0:
 		last := len(l.groups.Content) - 1
@@ -404,48 +457,81 @@ func (e *Editor) removeGroupNode(name string) error {
 	if from > 0 && strings.TrimSpace(lines[from-1]) == "" && from-1 >= l.key.Line {
 		from--
 	}
-	before := e.src
+	before, err := e.snapshot()
+	if err != nil {
+		return err
+	}
 	e.splice(from, to, "")
 	return e.verify(before, e.pos(l.groups.Content[i]), name, func(old, cur []any) bool {
 		return sameGroups(slices.Delete(slices.Clone(old), i, i+1), cur)
 	})
 }
 
-// verify re-reads the edited text and checks that the edit changed what it
-// was meant to and nothing else: everything outside groups is as before,
-// and ok approves the old and new groups lists. The splicer works on lines,
-// so a file laid out in a way it does not expect could otherwise lose or
-// change other groups silently. When the check fails, the text goes back
-// to before and the edit is refused.
-func (e *Editor) verify(before []byte, at spec.Pos, group string, ok func(old, cur []any) bool) error {
-	oldRest, old, err := splitGroups(before)
+// snapshot is a text and what it decodes to, taken before an edit changes
+// the document (an edit mutates the group's nodes), for verify to compare
+// the result with.
+type snapshot struct {
+	src    []byte
+	rest   map[string]any
+	groups []any
+}
+
+func (e *Editor) snapshot() (*snapshot, error) {
+	doc, err := e.node()
 	if err != nil {
-		e.src = before
-		return fmt.Errorf("%s: %w", e.File, err)
+		return nil, err
 	}
-	rest, cur, err := splitGroups(e.src)
+	rest, groups, err := splitGroups(doc)
 	if err != nil {
-		e.src = before
+		return nil, fmt.Errorf("%s: %w", e.File, err)
+	}
+	return &snapshot{src: e.src, rest: rest, groups: groups}, nil
+}
+
+// restore goes back to a snapshot's text; its document is parsed again if
+// needed, since the edit may have changed the old one.
+func (e *Editor) restore(s *snapshot) { e.setSource(s.src, nil) }
+
+// verify parses the edited text (once: its document is the current one
+// from then on) and checks that the edit changed what it was meant to and
+// nothing else: everything outside groups is as before, and ok approves
+// the old and new groups lists. The splicer works on lines, so a file laid
+// out in a way it does not expect could otherwise lose or change other
+// groups silently. When the check fails, the text goes back to before and
+// the edit is refused.
+func (e *Editor) verify(before *snapshot, at spec.Pos, group string, ok func(old, cur []any) bool) error {
+	doc, err := e.parse()
+	var rest map[string]any
+	var cur []any
+	if err == nil {
+		rest, cur, err = splitGroups(doc)
+	}
+	if err != nil {
+		e.restore(before)
 		return &RefusedError{Pos: at, Msg: fmt.Sprintf("editing group %q would leave text that does not parse (%v): nothing was written; edit it by hand",
 			group, strings.TrimPrefix(err.Error(), "yaml: "))}
 	}
-	if !reflect.DeepEqual(oldRest, rest) || !ok(old, cur) {
-		e.src = before
+	if !reflect.DeepEqual(before.rest, rest) || !ok(before.groups, cur) {
+		e.restore(before)
 		return &RefusedError{Pos: at, Msg: fmt.Sprintf("editing group %q would change more of %s than that group: nothing was written; edit it by hand",
 			group, File)}
 	}
+	e.doc = doc
 	return nil
 }
 
-// splitGroups decodes warden.yaml into its groups list and everything else.
-func splitGroups(src []byte) (map[string]any, []any, error) {
-	var doc map[string]any
-	if err := spec.ParseYAML(File, src, &doc); err != nil {
-		return nil, nil, err
+// splitGroups decodes a warden.yaml document into its groups list and
+// everything else.
+func splitGroups(doc *yaml.Node) (map[string]any, []any, error) {
+	var m map[string]any
+	if doc.Kind != 0 {
+		if err := doc.Decode(&m); err != nil {
+			return nil, nil, err
+		}
 	}
-	groups, _ := doc["groups"].([]any)
-	delete(doc, "groups")
-	return doc, groups, nil
+	groups, _ := m["groups"].([]any)
+	delete(m, "groups")
+	return m, groups, nil
 }
 
 // sameGroups compares decoded groups lists; nil and empty are the same.

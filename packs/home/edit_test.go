@@ -199,16 +199,21 @@ func TestEditFlowStyleRefused(t *testing.T) {
 // the edit is refused and the text restored.
 func TestVerifyRefusesCollateralChange(t *testing.T) {
 	t.Parallel()
-	before := []byte("organization: acme\ngroups:\n  - name: default\n    default: true\n  - name: staging\n  - name: qa\n")
-	e := &Editor{File: File, src: []byte("organization: acme\ngroups:\n  - name: default\n    default: true\n")}
-	err := e.verify(before, spec.Pos{File: File, Line: 5, Col: 5}, "staging", func(old, cur []any) bool {
+	src := []byte("organization: acme\ngroups:\n  - name: default\n    default: true\n  - name: staging\n  - name: qa\n")
+	e := &Editor{File: File, src: src}
+	before, err := e.snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.setSource([]byte("organization: acme\ngroups:\n  - name: default\n    default: true\n"), nil)
+	err = e.verify(before, spec.Pos{File: File, Line: 5, Col: 5}, "staging", func(old, cur []any) bool {
 		return sameGroups(slices.Delete(slices.Clone(old), 1, 2), cur)
 	})
 	var refused *RefusedError
 	if !errors.As(err, &refused) || !strings.HasPrefix(err.Error(), "warden.yaml:5:5: ") {
 		t.Fatalf("got %v, want a RefusedError at warden.yaml:5:5", err)
 	}
-	if string(e.Source()) != string(before) {
+	if string(e.Source()) != string(src) {
 		t.Errorf("the text was not restored:\n%s", e.Source())
 	}
 }

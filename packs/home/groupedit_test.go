@@ -41,9 +41,15 @@ func TestTypedGroupEdits(t *testing.T) {
 		},
 		func(e *Editor, h *Home) error { return e.ChangeGroup(h, "production", GroupChange{Rename: "prod"}) },
 	}
-	for _, step := range steps {
-		if err := Edit(dir, step); err != nil {
+	for i, step := range steps {
+		var ed *Editor
+		if err := Edit(dir, func(e *Editor, h *Home) error { ed = e; return step(e, h) }); err != nil {
 			t.Fatal(err)
+		}
+		// The file as read, then the edit's result: each parsed once, for
+		// the edit, its check and the validation before writing alike.
+		if ed.parses != 2 {
+			t.Errorf("step %d parsed warden.yaml texts %d times, want 2", i, ed.parses)
 		}
 	}
 	h, err := Load(dir)

@@ -132,12 +132,18 @@ func FromPacks(packs []*engine.Pack, source string) *Home {
 
 // Parse reads a warden.yaml held in memory; dir is the home's directory.
 func Parse(dir, file string, data []byte) (*Home, error) {
-	h := &Home{Dir: dir, File: file, Source: data}
-	d := &decoder{file: file}
 	var doc yaml.Node
 	if err := spec.ParseYAML(file, data, &doc); err != nil {
 		return nil, err
 	}
+	return parseDoc(dir, file, data, &doc)
+}
+
+// parseDoc is Parse of an already parsed document (data's), which it only
+// reads: the editor parses a text once and both edits and loads it.
+func parseDoc(dir, file string, data []byte, doc *yaml.Node) (*Home, error) {
+	h := &Home{Dir: dir, File: file, Source: data}
+	d := &decoder{file: file}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, spec.ErrorList{{Pos: spec.Pos{File: file, Line: 1, Col: 1}, Code: spec.CodeSchema, Msg: File + " is a mapping with organization and groups"}}
 	}
