@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"path"
 	"runtime"
 	"slices"
 	"strings"
@@ -646,34 +645,10 @@ func (p *Pack) forType(token string) *typeEntry {
 	return actual.(*typeEntry)
 }
 
-// matchesType reports whether token matches one of the patterns; * matches
-// any run of characters except ':' (path.Match semantics on the segments).
+// matchesType reports whether token matches one of the patterns, in
+// Warden's glob dialect (spec.MatchGlob: * is any run of characters).
 func matchesType(patterns []string, token string) bool {
-	for _, pat := range patterns {
-		if pat == token {
-			return true
-		}
-		if strings.Contains(pat, "*") && globMatch(pat, token) {
-			return true
-		}
-	}
-	return false
-}
-
-func globMatch(pat, token string) bool {
-	ps, ts := strings.Split(pat, ":"), strings.Split(token, ":")
-	if len(ps) != len(ts) {
-		return false
-	}
-	for i := range ps {
-		// Within a segment * also crosses '/', so aws:s3/*:* matches every
-		// S3 resource whatever its module path.
-		ok, err := path.Match(strings.ReplaceAll(ps[i], "/", "\x00"), strings.ReplaceAll(ts[i], "/", "\x00"))
-		if err != nil || !ok {
-			return false
-		}
-	}
-	return true
+	return slices.ContainsFunc(patterns, func(pat string) bool { return spec.MatchGlob(pat, token) })
 }
 
 // SkippedFor lists the resource policies whose type filter excludes token,

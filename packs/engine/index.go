@@ -9,6 +9,8 @@ import (
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/common/types/traits"
+
+	"github.com/warden-policy/warden/packs/spec"
 )
 
 // resourceList is the `resources` value of stack policies: a CEL list that
@@ -95,7 +97,7 @@ func byTypeDecl(resources *cel.Type) cel.EnvOption {
 			cel.BinaryBinding(func(list, pattern ref.Val) ref.Val {
 				pat := string(pattern.(types.String))
 				if l, ok := list.(*resourceList); ok {
-					if !strings.Contains(pat, "*") {
+					if !spec.IsGlob(pat) {
 						if g, ok := l.byType[pat]; ok {
 							return g
 						}
@@ -103,7 +105,7 @@ func byTypeDecl(resources *cel.Type) cel.EnvOption {
 					}
 					var out []ref.Val
 					for _, t := range l.types {
-						if globMatch(pat, t) {
+						if spec.MatchGlob(pat, t) {
 							it := l.byType[t].(traits.Lister).Iterator()
 							for it.HasNext() == types.True {
 								out = append(out, it.Next())
@@ -125,7 +127,7 @@ func byTypeDecl(resources *cel.Type) cel.EnvOption {
 						continue
 					}
 					if t, found := m.Find(types.String("type")); found {
-						if s, ok := t.(types.String); ok && (string(s) == pat || strings.Contains(pat, "*") && globMatch(pat, string(s))) {
+						if s, ok := t.(types.String); ok && spec.MatchGlob(pat, string(s)) {
 							out = append(out, e)
 						}
 					}

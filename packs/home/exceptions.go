@@ -2,7 +2,6 @@ package home
 
 import (
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -83,33 +82,9 @@ func (e *Exception) Matches(t Target) bool {
 
 func matchTarget(pat string, t Target) bool {
 	if strings.HasPrefix(pat, "urn:") {
-		return globMatch(pat, t.URN)
+		return spec.MatchGlob(pat, t.URN)
 	}
-	return t.Type != "" && globMatch(pat, t.Type)
-}
-
-// globMatch matches s against a pattern where * is any run of characters
-// (including '/' and ':', which URNs and tokens are full of).
-func globMatch(pat, s string) bool {
-	if !strings.Contains(pat, "*") {
-		return pat == s
-	}
-	parts := strings.Split(pat, "*")
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	for i, p := range parts[1:] {
-		if i == len(parts)-2 {
-			return strings.HasSuffix(s, p)
-		}
-		j := strings.Index(s, p)
-		if j < 0 {
-			return false
-		}
-		s = s[j+len(p):]
-	}
-	return true
+	return t.Type != "" && spec.MatchGlob(pat, t.Type)
 }
 
 // Find returns the exceptions that cover t and are in force on day now, and
@@ -158,6 +133,5 @@ func validTarget(s string) error {
 	if !spec.IsTypeToken(s) {
 		return fmt.Errorf("target %q is neither a URN nor a type token (pkg:module:Type)", s)
 	}
-	_, err := path.Match(s, "")
-	return err
+	return nil
 }

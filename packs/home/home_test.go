@@ -25,6 +25,7 @@ func TestStackSelector(t *testing.T) {
 		{"prod", true}, {"dev", false}, {"pr*", true},
 		{"payments/prod", true}, {"web/prod", false}, {"*/prod", true}, {"pay*/prod", true},
 		{"acme/payments/prod", true}, {"other/payments/prod", false}, {"acme/*/*", true}, {"*/*/dev", false},
+		{"*pro*", true}, {"p*d", true}, {"*", true}, {"prod*x", false},
 	} {
 		sel, err := ParseStackSelector(tc.sel)
 		if err != nil {
@@ -37,6 +38,12 @@ func TestStackSelector(t *testing.T) {
 	for _, bad := range []string{"", "a//b", "/prod", "o/p/s/x", "[a"} {
 		if _, err := ParseStackSelector(bad); err == nil {
 			t.Errorf("%q parsed", bad)
+		}
+	}
+	// path.Match's other wildcards are refused, not taken literally.
+	for _, sel := range []string{"pro?", "[p]rod", `pro\d`} {
+		if _, err := ParseStackSelector(sel); err == nil || !strings.Contains(err.Error(), "* is the only one") {
+			t.Errorf("%q: %v, want the one-wildcard refusal", sel, err)
 		}
 	}
 }

@@ -2,15 +2,15 @@ package home
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/warden-policy/warden/packs/spec"
 )
 
 // StackSelector names stacks: "stack", "project/stack" or
-// "org/project/stack", each segment a glob where * matches any run of
-// characters.
+// "org/project/stack", each segment a glob in Warden's dialect
+// (spec.MatchGlob: * matches any run of characters, nothing else is
+// special).
 type StackSelector struct {
 	Pos  spec.Pos
 	Text string
@@ -24,8 +24,12 @@ func ParseStackSelector(s string) (StackSelector, error) {
 		if p == "" {
 			return StackSelector{}, fmt.Errorf("stack %q has an empty segment: want stack, project/stack or org/project/stack", s)
 		}
-		if _, err := path.Match(p, ""); err != nil {
-			return StackSelector{}, fmt.Errorf("stack %q: bad glob %q", s, p)
+		if i := strings.IndexAny(p, `?[]\`); i >= 0 {
+			// path.Match's wildcards, which selectors once took: refused
+			// rather than matched literally, which would select nothing
+			// without a word. No stack, project or organization name
+			// holds these characters.
+			return StackSelector{}, fmt.Errorf("stack %q: %q is not a wildcard here: * is the only one (any run of characters)", s, p[i:i+1])
 		}
 	}
 	var segs []string
@@ -45,7 +49,7 @@ func ParseStackSelector(s string) (StackSelector, error) {
 // Matches reports whether the selector names the stack.
 func (s StackSelector) Matches(st Stack) bool {
 	for i, v := range []string{st.Organization, st.Project, st.Name} {
-		if ok, _ := path.Match(s.segs[i], v); !ok {
+		if !spec.MatchGlob(s.segs[i], v) {
 			return false
 		}
 	}
