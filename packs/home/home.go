@@ -143,19 +143,19 @@ func Parse(dir, file string, data []byte) (*Home, error) {
 // reads: the editor parses a text once and both edits and loads it.
 func parseDoc(dir, file string, data []byte, doc *yaml.Node) (*Home, error) {
 	h := &Home{Dir: dir, File: file, Source: data}
-	d := &decoder{file: file}
+	d := &decoder{spec.Decoder{File: file}}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, spec.ErrorList{{Pos: spec.Pos{File: file, Line: 1, Col: 1}, Code: spec.CodeSchema, Msg: File + " is a mapping with organization and groups"}}
 	}
 	root := doc.Content[0]
-	d.fields(root, File, []string{"organization", "groups", "exceptions"}, func(key string, v *yaml.Node) {
+	d.Mapping(root, File, []string{"organization", "groups", "exceptions"}, func(key string, _, v *yaml.Node) {
 		switch key {
 		case "organization":
-			h.Organization = d.str(v)
+			h.Organization = d.Str(v)
 		case "exceptions":
 			h.Exceptions = d.exceptions(v)
 		case "groups":
-			if d.kind(v, yaml.SequenceNode, "a list of groups") {
+			if d.Kind(v, yaml.SequenceNode, "a list of groups") {
 				for _, n := range v.Content {
 					if g := d.group(dir, n); g != nil {
 						h.Groups = append(h.Groups, g)
@@ -167,129 +167,83 @@ func parseDoc(dir, file string, data []byte, doc *yaml.Node) (*Home, error) {
 	seen := map[string]*Group{}
 	for _, g := range h.Groups {
 		if prev, ok := seen[g.Name]; ok {
-			d.errs.Add(g.Pos, spec.CodeInvalid, "", "", "duplicate group %q (first at line %d)", g.Name, prev.Pos.Line)
+			d.Errs.Add(g.Pos, spec.CodeInvalid, "", "", "duplicate group %q (first at line %d)", g.Name, prev.Pos.Line)
 		}
 		seen[g.Name] = g
 	}
 	lib := newLibrary(dir)
 	for _, g := range h.Groups {
 		for _, e := range g.Packs {
-			d.errs.Append(lib.resolve(e))
+			d.Errs.Append(lib.resolve(e))
 		}
 	}
-	d.errs.Sort()
-	if err := d.errs.Err(); err != nil {
+	d.Errs.Sort()
+	if err := d.Errs.Err(); err != nil {
 		return nil, err
 	}
 	return h, nil
 }
 
-type decoder struct {
-	file string
-	errs spec.ErrorList
-}
-
-func (d *decoder) pos(n *yaml.Node) spec.Pos {
-	return spec.Pos{File: d.file, Line: n.Line, Col: n.Column}
-}
-
-func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
-	d.errs.Add(d.pos(n), spec.CodeSchema, "", "", format, args...)
-}
-
-func (d *decoder) kind(n *yaml.Node, k yaml.Kind, want string) bool {
-	if n.Kind == k {
-		return true
-	}
-	d.errorf(n, "want %s", want)
-	return false
-}
-
-func (d *decoder) str(n *yaml.Node) string {
-	if n.Kind != yaml.ScalarNode {
-		d.errorf(n, "want a string")
-		return ""
-	}
-	return n.Value
-}
-
-// fields walks a mapping, rejecting keys not in known.
-func (d *decoder) fields(n *yaml.Node, what string, known []string, fn func(key string, v *yaml.Node)) {
-	if !d.kind(n, yaml.MappingNode, "a mapping") {
-		return
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		switch {
-		case seen[k.Value]:
-			d.errorf(k, "duplicate key %q in %s", k.Value, what)
-		case !slices.Contains(known, k.Value):
-			d.errorf(k, "unknown field %q in %s (want one of %s)", k.Value, what, strings.Join(known, ", "))
-		default:
-			fn(k.Value, v)
-		}
-		seen[k.Value] = true
-	}
-}
+// decoder reads warden.yaml with the YAML kit pack.yaml's decoder uses.
+type decoder struct{ spec.Decoder }
 
 func (d *decoder) group(dir string, n *yaml.Node) *Group {
-	g := &Group{Pos: d.pos(n)}
+	g := &Group{Pos: d.Pos(n)}
 	var sourcesNode *yaml.Node
-	d.fields(n, "group", []string{"name", "mode", "default", "stacks", "stackRule", "sources", "packs"}, func(key string, v *yaml.Node) {
+	d.Mapping(n, "group", []string{"name", "mode", "default", "stacks", "stackRule", "sources", "packs"}, func(key string, _, v *yaml.Node) {
 		switch key {
 		case "name":
-			g.Name = d.str(v)
+			g.Name = d.Str(v)
 		case "mode":
-			switch m := Mode(d.str(v)); m {
+			switch m := Mode(d.Str(v)); m {
 			case Preventative, Audit:
 				g.Mode = m
 			default:
-				d.errorf(v, "mode %q must be %q or %q", m, Preventative, Audit)
+				d.Errorf(v, spec.CodeSchema, "mode %q must be %q or %q", m, Preventative, Audit)
 			}
 		case "default":
 			if v.Value != "true" && v.Value != "false" {
-				d.errorf(v, "default: want true or false")
+				d.Errorf(v, spec.CodeSchema, "default: want true or false")
 			}
 			g.Default = v.Value == "true"
 		case "stacks":
-			if d.kind(v, yaml.SequenceNode, "a list of stacks (stack, project/stack, org/project/stack; * globs)") {
+			if d.Kind(v, yaml.SequenceNode, "a list of stacks (stack, project/stack, org/project/stack; * globs)") {
 				for _, sn := range v.Content {
-					sel, err := ParseStackSelector(d.str(sn))
+					sel, err := ParseStackSelector(d.Str(sn))
 					if err != nil {
-						d.errorf(sn, "%v", err)
+						d.Errorf(sn, spec.CodeSchema, "%v", err)
 						continue
 					}
-					sel.Pos = d.pos(sn)
+					sel.Pos = d.Pos(sn)
 					g.Stacks = append(g.Stacks, sel)
 				}
 			}
 		case "stackRule":
-			r, err := ParseRule(d.str(v))
+			r, err := ParseRule(d.Str(v))
 			if err != nil {
-				d.errorf(v, "%v", err)
+				d.Errorf(v, spec.CodeSchema, "%v", err)
 				return
 			}
-			r.Pos = d.pos(v)
+			r.Pos = d.Pos(v)
 			g.Rule = r
 		case "sources":
 			sourcesNode = v
-			if d.kind(v, yaml.SequenceNode, "a list of stack export files or file:// backend folders") {
+			if d.Kind(v, yaml.SequenceNode, "a list of stack export files or file:// backend folders") {
 				for _, sn := range v.Content {
-					text := d.str(sn)
+					text := d.Str(sn)
 					p := strings.TrimPrefix(text, "file://")
 					if strings.Contains(p, "://") {
-						d.errorf(sn, "source %q: only stack export files and file:// backend folders can be audited", text)
+						d.Errorf(sn, spec.CodeSchema, "source %q: only stack export files and file:// backend folders can be audited", text)
 						continue
 					}
 					if !filepath.IsAbs(p) && dir != "" {
 						p = filepath.Join(dir, p)
 					}
-					g.Sources = append(g.Sources, Source{Pos: d.pos(sn), Text: text, Path: p})
+					g.Sources = append(g.Sources, Source{Pos: d.Pos(sn), Text: text, Path: p})
 				}
 			}
 		case "packs":
-			if d.kind(v, yaml.SequenceNode, "a list of packs") {
+			if d.Kind(v, yaml.SequenceNode, "a list of packs") {
 				for _, pn := range v.Content {
 					if e := d.packEntry(pn); e != nil {
 						g.Packs = append(g.Packs, e)
@@ -299,46 +253,46 @@ func (d *decoder) group(dir string, n *yaml.Node) *Group {
 		}
 	})
 	if g.Name == "" {
-		d.errorf(n, "group without a name")
+		d.Errorf(n, spec.CodeSchema, "group without a name")
 	}
 	if g.Mode == "" {
 		g.Mode = Preventative
 	}
 	if sourcesNode != nil && g.Mode != Audit {
-		d.errorf(sourcesNode, "sources belong to audit groups: group %q is %s (set mode: audit, or list stacks)", g.Name, g.Mode)
+		d.Errorf(sourcesNode, spec.CodeSchema, "sources belong to audit groups: group %q is %s (set mode: audit, or list stacks)", g.Name, g.Mode)
 	}
 	if g.Mode == Audit && len(g.Sources) == 0 && sourcesNode == nil {
-		d.errorf(n, "audit group %q has no sources: list stack export files or file:// backend folders", g.Name)
+		d.Errorf(n, spec.CodeSchema, "audit group %q has no sources: list stack export files or file:// backend folders", g.Name)
 	}
 	return g
 }
 
 func (d *decoder) packEntry(n *yaml.Node) *PackEntry {
-	e := &PackEntry{Pos: d.pos(n)}
+	e := &PackEntry{Pos: d.Pos(n)}
 	if n.Kind == yaml.ScalarNode { // - aws-foundations
 		e.Name = n.Value
 		return e
 	}
-	d.fields(n, "pack entry", []string{"pack", "version", "enforcementLevel", "config"}, func(key string, v *yaml.Node) {
+	d.Mapping(n, "pack entry", []string{"pack", "version", "enforcementLevel", "config"}, func(key string, _, v *yaml.Node) {
 		switch key {
 		case "pack":
-			e.Name = d.str(v)
+			e.Name = d.Str(v)
 		case "version":
-			e.Range = d.str(v)
+			e.Range = d.Str(v)
 			if _, err := semver.NewConstraint(e.Range); err != nil {
-				d.errorf(v, "version %q is not a semver range (^1, ~1.2, >=1.0.0 <2)", e.Range)
+				d.Errorf(v, spec.CodeSchema, "version %q is not a semver range (^1, ~1.2, >=1.0.0 <2)", e.Range)
 			}
 		case "enforcementLevel":
-			e.Level = spec.Level(d.str(v))
+			e.Level = spec.Level(d.Str(v))
 			if !e.Level.Valid() {
-				d.errorf(v, "enforcement level %q must be one of advisory, mandatory, remediate, disabled", e.Level)
+				d.Errorf(v, spec.CodeSchema, "enforcement level %q must be one of advisory, mandatory, remediate, disabled", e.Level)
 			}
 		case "config":
 			e.Config = d.config(v)
 		}
 	})
 	if e.Name == "" {
-		d.errorf(n, "pack entry without a pack name")
+		d.Errorf(n, spec.CodeSchema, "pack entry without a pack name")
 		return nil
 	}
 	return e
@@ -347,24 +301,24 @@ func (d *decoder) packEntry(n *yaml.Node) *PackEntry {
 // config reads policy config in the --policy-pack-config forms.
 func (d *decoder) config(n *yaml.Node) map[string]engine.PolicyConfig {
 	out := map[string]engine.PolicyConfig{}
-	if !d.kind(n, yaml.MappingNode, "a mapping of policy names to levels or config") {
+	if !d.Kind(n, yaml.MappingNode, "a mapping of policy names to levels or config") {
 		return out
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		var val any
 		if err := v.Decode(&val); err != nil {
-			d.errorf(v, "%v", err)
+			d.Errorf(v, spec.CodeSchema, "%v", err)
 			continue
 		}
 		pc, err := engine.ParsePolicyConfig(spec.Normalize(val))
 		if err != nil {
-			d.errorf(v, "config for %s: %v", k.Value, err)
+			d.Errorf(v, spec.CodeSchema, "config for %s: %v", k.Value, err)
 			continue
 		}
-		pc.Pos = d.pos(k)
+		pc.Pos = d.Pos(k)
 		if pc.Level != "" && !pc.Level.Valid() {
-			d.errorf(v, "enforcement level %q must be one of advisory, mandatory, remediate, disabled", pc.Level)
+			d.Errorf(v, spec.CodeSchema, "enforcement level %q must be one of advisory, mandatory, remediate, disabled", pc.Level)
 		}
 		out[k.Value] = pc
 	}
@@ -525,59 +479,59 @@ func (e *PackEntry) RunConfig() map[string]engine.PolicyConfig {
 // expires, match}.
 func (d *decoder) exceptions(n *yaml.Node) []*Exception {
 	var out []*Exception
-	if !d.kind(n, yaml.MappingNode, "a mapping of exception ids to exceptions") {
+	if !d.Kind(n, yaml.MappingNode, "a mapping of exception ids to exceptions") {
 		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		e := &Exception{Pos: d.pos(k), ID: k.Value}
-		d.fields(v, "exception "+e.ID, []string{"reason", "approvedBy", "expires", "match"}, func(key string, fv *yaml.Node) {
+		e := &Exception{Pos: d.Pos(k), ID: k.Value}
+		d.Mapping(v, "exception "+e.ID, []string{"reason", "approvedBy", "expires", "match"}, func(key string, _, fv *yaml.Node) {
 			switch key {
 			case "reason":
-				e.Reason = strings.TrimSpace(d.str(fv))
+				e.Reason = strings.TrimSpace(d.Str(fv))
 			case "approvedBy":
-				e.ApprovedBy = d.str(fv)
+				e.ApprovedBy = d.Str(fv)
 			case "expires":
-				t, err := time.Parse(time.DateOnly, d.str(fv))
+				t, err := time.Parse(time.DateOnly, d.Str(fv))
 				if err != nil {
-					d.errorf(fv, "expires %q is not a date: want YYYY-MM-DD", fv.Value)
+					d.Errorf(fv, spec.CodeSchema, "expires %q is not a date: want YYYY-MM-DD", fv.Value)
 					return
 				}
 				e.Expires = t
 			case "match":
-				if !d.kind(fv, yaml.SequenceNode, "a list of {policies, targets}") {
+				if !d.Kind(fv, yaml.SequenceNode, "a list of {policies, targets}") {
 					return
 				}
 				for _, mn := range fv.Content {
-					m := ExceptionMatch{Pos: d.pos(mn)}
-					d.fields(mn, "match", []string{"policies", "targets"}, func(mk string, mv *yaml.Node) {
-						if !d.kind(mv, yaml.SequenceNode, "a list of strings") {
+					m := ExceptionMatch{Pos: d.Pos(mn)}
+					d.Mapping(mn, "match", []string{"policies", "targets"}, func(mk string, _, mv *yaml.Node) {
+						if !d.Kind(mv, yaml.SequenceNode, "a list of strings") {
 							return
 						}
 						for _, item := range mv.Content {
-							s := d.str(item)
+							s := d.Str(item)
 							if mk == "policies" {
 								m.Policies = append(m.Policies, s)
 								continue
 							}
 							if err := validTarget(s); err != nil {
-								d.errorf(item, "%v", err)
+								d.Errorf(item, spec.CodeSchema, "%v", err)
 							}
 							m.Targets = append(m.Targets, s)
 						}
 					})
 					if len(m.Policies) == 0 || len(m.Targets) == 0 {
-						d.errorf(mn, "exception %s: a match needs policies and targets", e.ID)
+						d.Errorf(mn, spec.CodeSchema, "exception %s: a match needs policies and targets", e.ID)
 					}
 					e.Match = append(e.Match, m)
 				}
 			}
 		})
 		if e.Reason == "" {
-			d.errorf(k, "exception %s has no reason: say why the waiver is safe", e.ID)
+			d.Errorf(k, spec.CodeSchema, "exception %s has no reason: say why the waiver is safe", e.ID)
 		}
 		if len(e.Match) == 0 {
-			d.errorf(k, "exception %s matches nothing: add match: [{policies: [...], targets: [...]}]", e.ID)
+			d.Errorf(k, spec.CodeSchema, "exception %s matches nothing: add match: [{policies: [...], targets: [...]}]", e.ID)
 		}
 		out = append(out, e)
 	}

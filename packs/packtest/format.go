@@ -107,7 +107,7 @@ func LoadSuitesFS(fsys fs.FS, dir, display string) ([]*Suite, error) {
 
 // ParseSuite parses one test file.
 func ParseSuite(file string, data []byte) (*Suite, error) {
-	d := &decoder{file: file}
+	d := &decoder{spec.Decoder{File: file}}
 	s := &Suite{File: file, Source: data, Stack: engine.Stack{Name: "test", Project: "test", Organization: "organization"}}
 	var doc yaml.Node
 	if err := spec.ParseYAML(file, data, &doc); err != nil {
@@ -118,15 +118,15 @@ func ParseSuite(file string, data []byte) (*Suite, error) {
 	}
 	root := doc.Content[0]
 	var casesNode *yaml.Node
-	d.fields(root, func(key string, k, v *yaml.Node) {
+	d.Mapping(root, "test file", []string{"apiVersion", "kind", "stack", "config", "cases"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "apiVersion":
 			if v.Value != spec.APIVersion {
-				d.errorf(v, "apiVersion %q is not supported: want %q", v.Value, spec.APIVersion)
+				d.Errorf(v, spec.CodeSchema, "apiVersion %q is not supported: want %q", v.Value, spec.APIVersion)
 			}
 		case "kind":
 			if v.Value != Kind {
-				d.errorf(v, "kind %q: want %q", v.Value, Kind)
+				d.Errorf(v, spec.CodeSchema, "kind %q: want %q", v.Value, Kind)
 			}
 		case "stack":
 			s.Stack = d.stack(v, s.Stack)
@@ -134,12 +134,10 @@ func ParseSuite(file string, data []byte) (*Suite, error) {
 			s.Config = d.config(v)
 		case "cases":
 			casesNode = v
-		default:
-			d.errorf(k, "unknown field %q in test file (want apiVersion, kind, stack, config, cases)", key)
 		}
 	})
 	if casesNode == nil || casesNode.Kind != yaml.SequenceNode {
-		d.errorf(root, "missing cases: a list of test cases")
+		d.Errorf(root, spec.CodeSchema, "missing cases: a list of test cases")
 	} else {
 		for _, n := range casesNode.Content {
 			if c := d.testCase(n, s.Stack); c != nil {
@@ -147,38 +145,19 @@ func ParseSuite(file string, data []byte) (*Suite, error) {
 			}
 		}
 	}
-	d.errs.Sort()
-	if err := d.errs.Err(); err != nil {
+	d.Errs.Sort()
+	if err := d.Errs.Err(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-type decoder struct {
-	file string
-	errs spec.ErrorList
-}
-
-func (d *decoder) pos(n *yaml.Node) spec.Pos {
-	return spec.Pos{File: d.file, Line: n.Line, Col: n.Column}
-}
-
-func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
-	d.errs.Add(d.pos(n), spec.CodeSchema, "", "", format, args...)
-}
-
-func (d *decoder) fields(n *yaml.Node, fn func(key string, k, v *yaml.Node)) {
-	if n.Kind != yaml.MappingNode {
-		d.errorf(n, "want a mapping")
-		return
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		fn(n.Content[i].Value, n.Content[i], n.Content[i+1])
-	}
-}
+// decoder reads tests/*.yaml with the YAML kit pack.yaml's decoder uses
+// (spec.Decoder): the same positions, suggestions and duplicate checks.
+type decoder struct{ spec.Decoder }
 
 func (d *decoder) stack(n *yaml.Node, s engine.Stack) engine.Stack {
-	d.fields(n, func(key string, k, v *yaml.Node) {
+	d.Mapping(n, "stack", []string{"name", "project", "organization", "tags", "config", "dryRun"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "name":
 			s.Name = v.Value
@@ -190,13 +169,11 @@ func (d *decoder) stack(n *yaml.Node, s engine.Stack) engine.Stack {
 			s.DryRun = v.Value == "true"
 		case "tags":
 			s.Tags = map[string]string{}
-			d.fields(v, func(tk string, _, tv *yaml.Node) { s.Tags[tk] = tv.Value })
+			d.Mapping(v, "tags", nil, func(tk string, _, tv *yaml.Node) { s.Tags[tk] = d.Str(tv) })
 		case "config":
 			if m, ok := d.value(v).(map[string]any); ok {
 				s.Config = m
 			}
-		default:
-			d.errorf(k, "unknown field %q in stack (want name, project, organization, tags, config, dryRun)", key)
 		}
 	})
 	return s
@@ -206,21 +183,21 @@ func (d *decoder) stack(n *yaml.Node, s engine.Stack) engine.Stack {
 // string, or an object whose enforcementLevel is pulled out.
 func (d *decoder) config(n *yaml.Node) map[string]engine.PolicyConfig {
 	out := map[string]engine.PolicyConfig{}
-	d.fields(n, func(name string, k, v *yaml.Node) {
+	d.Mapping(n, "config", nil, func(name string, k, v *yaml.Node) {
 		pc, err := engine.ParsePolicyConfig(d.value(v))
 		if err != nil {
-			d.errorf(v, "config for %s: %v", name, err)
+			d.Errorf(v, spec.CodeSchema, "config for %s: %v", name, err)
 			return
 		}
-		pc.Pos = d.pos(k)
+		pc.Pos = d.Pos(k)
 		out[name] = pc
 	})
 	return out
 }
 
 func (d *decoder) testCase(n *yaml.Node, stack engine.Stack) *Case {
-	c := &Case{Pos: d.pos(n), Stack: stack}
-	d.fields(n, func(key string, k, v *yaml.Node) {
+	c := &Case{Pos: d.Pos(n), Stack: stack}
+	d.Mapping(n, "case", []string{"name", "stack", "resource", "resources", "expect", "remediated"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "name":
 			c.Name = v.Value
@@ -230,7 +207,7 @@ func (d *decoder) testCase(n *yaml.Node, stack engine.Stack) *Case {
 			c.Resource = d.resource(v)
 		case "resources":
 			if v.Kind != yaml.SequenceNode {
-				d.errorf(v, "resources: want a list of resources")
+				d.Errorf(v, spec.CodeSchema, "resources: want a list of resources")
 				return
 			}
 			for _, r := range v.Content {
@@ -239,7 +216,7 @@ func (d *decoder) testCase(n *yaml.Node, stack engine.Stack) *Case {
 				}
 			}
 		case "expect":
-			d.fields(v, func(policy string, pk, pv *yaml.Node) {
+			d.Mapping(v, "expect", nil, func(policy string, pk, pv *yaml.Node) {
 				if e := d.expectation(policy, pk, pv); e != nil {
 					c.Expect = append(c.Expect, e)
 				}
@@ -247,21 +224,19 @@ func (d *decoder) testCase(n *yaml.Node, stack engine.Stack) *Case {
 		case "remediated":
 			m, ok := d.value(v).(map[string]any)
 			if !ok {
-				d.errorf(v, "remediated: want a mapping of properties")
+				d.Errorf(v, spec.CodeSchema, "remediated: want a mapping of properties")
 			}
 			c.Remediated = m
-		default:
-			d.errorf(k, "unknown field %q in case (want name, stack, resource, resources, expect, remediated)", key)
 		}
 	})
 	if c.Name == "" {
-		d.errorf(n, "case without a name")
+		d.Errorf(n, spec.CodeSchema, "case without a name")
 	}
 	if (c.Resource == nil) == (c.Resources == nil) {
-		d.errorf(n, "case %q: give either resource (resource policies) or resources (stack policies)", c.Name)
+		d.Errorf(n, spec.CodeSchema, "case %q: give either resource (resource policies) or resources (stack policies)", c.Name)
 	}
 	if len(c.Expect) == 0 {
-		d.errorf(n, "case %q expects nothing", c.Name)
+		d.Errorf(n, spec.CodeSchema, "case %q expects nothing", c.Name)
 	}
 	fill := func(r *engine.Resource) {
 		if r.URN == "" {
@@ -278,11 +253,11 @@ func (d *decoder) testCase(n *yaml.Node, stack engine.Stack) *Case {
 }
 
 func (d *decoder) expectation(policy string, k, v *yaml.Node) *Expectation {
-	e := &Expectation{Pos: d.pos(k), Policy: policy}
+	e := &Expectation{Pos: d.Pos(k), Policy: policy}
 	if v.Kind == yaml.ScalarNode {
 		e.Result = Outcome(v.Value)
 	} else {
-		d.fields(v, func(key string, fk, fv *yaml.Node) {
+		d.Mapping(v, "expectation", []string{"result", "message", "count", "path"}, func(key string, fk, fv *yaml.Node) {
 			switch key {
 			case "result":
 				e.Result = Outcome(fv.Value)
@@ -293,16 +268,14 @@ func (d *decoder) expectation(policy string, k, v *yaml.Node) *Expectation {
 			case "count":
 				n, err := strconv.Atoi(fv.Value)
 				if err != nil || n < 1 {
-					d.errorf(fv, "count: want a positive number")
+					d.Errorf(fv, spec.CodeSchema, "count: want a positive number")
 				}
 				e.Count = n
-			default:
-				d.errorf(fk, "unknown field %q in expectation (want result, message, count, path)", key)
 			}
 		})
 	}
 	if !slices.Contains(outcomes, e.Result) {
-		d.errorf(v, "result %q must be one of violation, pass, not-applicable, cant-run, error", e.Result)
+		d.Errorf(v, spec.CodeSchema, "result %q must be one of violation, pass, not-applicable, cant-run, error", e.Result)
 		return nil
 	}
 	return e
@@ -310,7 +283,7 @@ func (d *decoder) expectation(policy string, k, v *yaml.Node) *Expectation {
 
 func (d *decoder) resource(n *yaml.Node) *engine.Resource {
 	r := &engine.Resource{}
-	d.fields(n, func(key string, k, v *yaml.Node) {
+	d.Mapping(n, "resource", []string{"type", "name", "urn", "parent", "props", "inputs", "outputs", "options", "provider", "dependencies", "propertyDependencies"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "type":
 			r.Type = v.Value
@@ -323,14 +296,14 @@ func (d *decoder) resource(n *yaml.Node) *engine.Resource {
 		case "props", "inputs", "outputs":
 			m, ok := d.value(v).(map[string]any)
 			if !ok && v.Tag != "!!null" {
-				d.errorf(v, "%s: want a mapping of properties", key)
+				d.Errorf(v, spec.CodeSchema, "%s: want a mapping of properties", key)
 			}
 			r.Props = m
 		case "options":
 			r.Options = d.options(v)
 		case "provider":
 			p := &engine.Provider{}
-			d.fields(v, func(pk string, _, pv *yaml.Node) {
+			d.Mapping(v, "provider", []string{"name", "type", "urn", "props"}, func(pk string, _, pv *yaml.Node) {
 				switch pk {
 				case "name":
 					p.Name = pv.Value
@@ -340,8 +313,6 @@ func (d *decoder) resource(n *yaml.Node) *engine.Resource {
 					p.URN = pv.Value
 				case "props":
 					p.Props, _ = d.value(pv).(map[string]any)
-				default:
-					d.errorf(pv, "unknown field %q in provider", pk)
 				}
 			})
 			r.Provider = p
@@ -349,13 +320,11 @@ func (d *decoder) resource(n *yaml.Node) *engine.Resource {
 			r.Dependencies = d.strings(v)
 		case "propertyDependencies":
 			r.PropertyDependencies = map[string][]string{}
-			d.fields(v, func(prop string, _, pv *yaml.Node) { r.PropertyDependencies[prop] = d.strings(pv) })
-		default:
-			d.errorf(k, "unknown field %q in resource", key)
+			d.Mapping(v, "propertyDependencies", nil, func(prop string, _, pv *yaml.Node) { r.PropertyDependencies[prop] = d.strings(pv) })
 		}
 	})
 	if r.Type == "" {
-		d.errorf(n, "resource without a type")
+		d.Errorf(n, spec.CodeSchema, "resource without a type")
 	}
 	if r.Name == "" {
 		r.Name = "r"
@@ -365,7 +334,7 @@ func (d *decoder) resource(n *yaml.Node) *engine.Resource {
 
 func (d *decoder) options(n *yaml.Node) engine.Options {
 	var o engine.Options
-	d.fields(n, func(key string, k, v *yaml.Node) {
+	d.Mapping(n, "options", []string{"protect", "deleteBeforeReplace", "ignoreChanges", "aliases", "additionalSecretOutputs", "parent", "customTimeouts"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "protect":
 			o.Protect = v.Value == "true"
@@ -380,7 +349,7 @@ func (d *decoder) options(n *yaml.Node) engine.Options {
 		case "parent":
 			o.Parent = v.Value
 		case "customTimeouts":
-			d.fields(v, func(tk string, _, tv *yaml.Node) {
+			d.Mapping(v, "customTimeouts", []string{"create", "update", "delete"}, func(tk string, _, tv *yaml.Node) {
 				switch tk {
 				case "create":
 					o.CustomTimeouts.Create = tv.Value
@@ -390,8 +359,6 @@ func (d *decoder) options(n *yaml.Node) engine.Options {
 					o.CustomTimeouts.Delete = tv.Value
 				}
 			})
-		default:
-			d.errorf(k, "unknown field %q in options", key)
 		}
 	})
 	return o
@@ -399,7 +366,7 @@ func (d *decoder) options(n *yaml.Node) engine.Options {
 
 func (d *decoder) strings(n *yaml.Node) []string {
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, "want a list of strings")
+		d.Errorf(n, spec.CodeSchema, "want a list of strings")
 		return nil
 	}
 	out := make([]string, len(n.Content))
@@ -446,7 +413,7 @@ func (d *decoder) value(n *yaml.Node) any {
 	case yaml.ScalarNode:
 		var v any
 		if err := n.Decode(&v); err != nil {
-			d.errorf(n, "%v", err)
+			d.Errorf(n, spec.CodeSchema, "%v", err)
 			return nil
 		}
 		return spec.Normalize(v)

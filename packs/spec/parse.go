@@ -69,26 +69,26 @@ func ParsePack(file string, data []byte) (*Pack, error) {
 	p := &Pack{File: file, Source: data}
 	root := d.document()
 	if root == nil {
-		return p, d.errs.sorted()
+		return p, d.Errs.sorted()
 	}
-	p.Pos = d.pos(root)
-	d.fields(root, "pack", func(key string, k, v *yaml.Node) {
+	p.Pos = d.Pos(root)
+	d.Fields(root, "pack", func(key string, k, v *yaml.Node) {
 		switch key {
 		case "apiVersion":
-			p.APIVersion = d.str(v)
+			p.APIVersion = d.Str(v)
 		case "name":
-			p.Name = d.str(v)
-			d.pack = p.Name
+			p.Name = d.Str(v)
+			d.Pack = p.Name
 		case "version":
-			p.Version = d.str(v)
+			p.Version = d.Str(v)
 		case "description":
-			p.Description = d.str(v)
+			p.Description = d.Str(v)
 		case "enforcementLevel":
 			p.EnforcementLevel = d.level(v)
 		case "tags":
-			p.Tags = d.strList(v)
+			p.Tags = d.StrList(v)
 		case "policies":
-			if d.kind(v, yaml.SequenceNode, "a list of policies") {
+			if d.Kind(v, yaml.SequenceNode, "a list of policies") {
 				for _, n := range v.Content {
 					if pol := d.policy(n); pol != nil {
 						p.Policies = append(p.Policies, pol)
@@ -96,20 +96,20 @@ func ParsePack(file string, data []byte) (*Pack, error) {
 				}
 			}
 		default:
-			d.unknownField(k, "pack", packFields)
+			d.Unknown(k, "pack", packFields)
 		}
 	})
-	d.policyName = ""
+	d.Policy = ""
 	if p.APIVersion != "" && p.APIVersion != APIVersion {
-		d.errorf(root, CodeInvalid, "apiVersion %q is not supported: this build reads %q", p.APIVersion, APIVersion)
+		d.Errorf(root, CodeInvalid, "apiVersion %q is not supported: this build reads %q", p.APIVersion, APIVersion)
 	}
 	d.require(root, "name", p.Name != "")
 	d.require(root, "version", p.Version != "")
 	if p.Name != "" && !ValidName(p.Name) {
-		d.errorf(d.valueOf(root, "name"), CodeInvalid, "pack name %q must match %s and not be all dots", p.Name, NameRE)
+		d.Errorf(d.ValueOf(root, "name"), CodeInvalid, "pack name %q must match %s and not be all dots", p.Name, NameRE)
 	}
 	if p.Version != "" && !IsSemver(p.Version) {
-		d.errorf(d.valueOf(root, "version"), CodeInvalid, "version %q is not a semantic version (MAJOR.MINOR.PATCH)", p.Version)
+		d.Errorf(d.ValueOf(root, "version"), CodeInvalid, "version %q is not a semantic version (MAJOR.MINOR.PATCH)", p.Version)
 	}
 	if p.EnforcementLevel == "" {
 		p.EnforcementLevel = Advisory
@@ -117,12 +117,12 @@ func ParsePack(file string, data []byte) (*Pack, error) {
 	seen := map[string]*Policy{}
 	for _, pol := range p.Policies {
 		if prev, ok := seen[pol.Name]; ok && pol.Name != "" {
-			d.errs.Add(pol.Pos, CodeInvalid, p.Name, pol.Name, "duplicate policy name %q (first defined at %d:%d)", pol.Name, prev.Pos.Line, prev.Pos.Col)
+			d.Errs.Add(pol.Pos, CodeInvalid, p.Name, pol.Name, "duplicate policy name %q (first defined at %d:%d)", pol.Name, prev.Pos.Line, prev.Pos.Col)
 			continue
 		}
 		seen[pol.Name] = pol
 	}
-	return p, d.errs.sorted()
+	return p, d.Errs.sorted()
 }
 
 var (
@@ -132,31 +132,31 @@ var (
 )
 
 func (d *decoder) policy(n *yaml.Node) *Policy {
-	d.policyName = ""
-	if !d.kind(n, yaml.MappingNode, "a policy (a mapping with name, description, violation, ...)") {
+	d.Policy = ""
+	if !d.Kind(n, yaml.MappingNode, "a policy (a mapping with name, description, violation, ...)") {
 		return nil
 	}
-	pol := &Policy{Pos: d.pos(n), Kind: ResourceKind}
-	if name := d.valueOf(n, "name"); name != nil {
-		pol.Name = d.str(name)
+	pol := &Policy{Pos: d.Pos(n), Kind: ResourceKind}
+	if name := d.ValueOf(n, "name"); name != nil {
+		pol.Name = d.Str(name)
 	}
-	d.policyName = pol.Name
-	d.fields(n, "policy", func(key string, k, v *yaml.Node) {
+	d.Policy = pol.Name
+	d.Fields(n, "policy", func(key string, k, v *yaml.Node) {
 		switch key {
 		case "name":
 		case "description":
-			pol.Description = d.str(v)
+			pol.Description = d.Str(v)
 		case "kind":
-			switch s := d.str(v); Kind(s) {
+			switch s := d.Str(v); Kind(s) {
 			case ResourceKind, StackKind:
 				pol.Kind = Kind(s)
 			default:
-				d.errorf(v, CodeInvalid, "kind %q must be %q or %q", s, ResourceKind, StackKind)
+				d.Errorf(v, CodeInvalid, "kind %q must be %q or %q", s, ResourceKind, StackKind)
 			}
 		case "severity":
-			s := Severity(d.str(v))
+			s := Severity(d.Str(v))
 			if !s.Valid() {
-				d.errorf(v, CodeInvalid, "severity %q must be one of %s", s, joinQuoted(Severities))
+				d.Errorf(v, CodeInvalid, "severity %q must be one of %s", s, joinQuoted(Severities))
 			}
 			pol.Severity = s
 		case "enforcementLevel":
@@ -164,20 +164,20 @@ func (d *decoder) policy(n *yaml.Node) *Policy {
 		case "framework":
 			pol.Framework = d.framework(v)
 		case "tags":
-			pol.Tags = d.strList(v)
+			pol.Tags = d.StrList(v)
 		case "remediationSteps":
-			pol.RemediationSteps = d.str(v)
+			pol.RemediationSteps = d.Str(v)
 		case "url":
-			pol.URL = d.str(v)
+			pol.URL = d.Str(v)
 		case "resourceTypes":
-			if d.kind(v, yaml.SequenceNode, "a list of type tokens") {
+			if d.Kind(v, yaml.SequenceNode, "a list of type tokens") {
 				for _, t := range v.Content {
-					tok := d.str(t)
+					tok := d.Str(t)
 					if tok != "" && !IsTypeToken(tok) {
-						d.errorf(t, CodeInvalid, "resource type %q is not a type token pkg:module:Type (globs with * allowed)", tok)
+						d.Errorf(t, CodeInvalid, "resource type %q is not a type token pkg:module:Type (globs with * allowed)", tok)
 					}
 					pol.ResourceTypes = append(pol.ResourceTypes, tok)
-					pol.ResourceTypePos = append(pol.ResourceTypePos, d.pos(t))
+					pol.ResourceTypePos = append(pol.ResourceTypePos, d.Pos(t))
 				}
 			}
 		case "config":
@@ -195,7 +195,7 @@ func (d *decoder) policy(n *yaml.Node) *Policy {
 		case "remediate":
 			pol.Remediate = d.remediation(v)
 		default:
-			d.unknownField(k, "policy", policyFields)
+			d.Unknown(k, "policy", policyFields)
 		}
 	})
 	d.require(n, "name", pol.Name != "")
@@ -204,68 +204,68 @@ func (d *decoder) policy(n *yaml.Node) *Policy {
 	switch {
 	case pol.Name == "":
 	case pol.Name == "all":
-		d.errorf(d.valueOf(n, "name"), CodeInvalid, `a policy may not be named "all": the name is reserved for config that applies to every policy`)
+		d.Errorf(d.ValueOf(n, "name"), CodeInvalid, `a policy may not be named "all": the name is reserved for config that applies to every policy`)
 	case !ValidName(pol.Name):
-		d.errorf(d.valueOf(n, "name"), CodeInvalid, "policy name %q must match %s and not be all dots", pol.Name, NameRE)
+		d.Errorf(d.ValueOf(n, "name"), CodeInvalid, "policy name %q must match %s and not be all dots", pol.Name, NameRE)
 	}
 	if pol.Kind == StackKind {
 		if len(pol.ResourceTypes) > 0 {
-			d.errorf(d.valueOf(n, "resourceTypes"), CodeInvalid, "resourceTypes applies to resource policies; a stack policy filters resources in its expressions")
+			d.Errorf(d.ValueOf(n, "resourceTypes"), CodeInvalid, "resourceTypes applies to resource policies; a stack policy filters resources in its expressions")
 		}
 		if pol.Remediate != nil {
-			d.errorf(d.valueOf(n, "remediate"), CodeInvalid, "remediate applies to resource policies: a stack policy sees outputs, which cannot be rewritten")
+			d.Errorf(d.ValueOf(n, "remediate"), CodeInvalid, "remediate applies to resource policies: a stack policy sees outputs, which cannot be rewritten")
 		}
 	}
 	return pol
 }
 
 func (d *decoder) framework(n *yaml.Node) *Framework {
-	if !d.kind(n, yaml.MappingNode, "a mapping with name, version, reference, specification") {
+	if !d.Kind(n, yaml.MappingNode, "a mapping with name, version, reference, specification") {
 		return nil
 	}
 	f := &Framework{}
-	d.fields(n, "framework", func(key string, k, v *yaml.Node) {
+	d.Fields(n, "framework", func(key string, k, v *yaml.Node) {
 		switch key {
 		case "name":
-			f.Name = d.str(v)
+			f.Name = d.Str(v)
 		case "version":
-			f.Version = d.str(v)
+			f.Version = d.Str(v)
 		case "reference":
-			f.Reference = d.str(v)
+			f.Reference = d.Str(v)
 		case "specification":
-			f.Specification = d.str(v)
+			f.Specification = d.Str(v)
 		default:
-			d.unknownField(k, "framework", []string{"name", "version", "reference", "specification"})
+			d.Unknown(k, "framework", []string{"name", "version", "reference", "specification"})
 		}
 	})
 	return f
 }
 
 func (d *decoder) schema(n *yaml.Node) *Schema {
-	if !d.kind(n, yaml.MappingNode, "a JSON Schema object") {
+	if !d.Kind(n, yaml.MappingNode, "a JSON Schema object") {
 		return nil
 	}
 	var v map[string]any
 	if err := n.Decode(&v); err != nil {
-		d.errorf(n, CodeSchema, "config schema: %v", err)
+		d.Errorf(n, CodeSchema, "config schema: %v", err)
 		return nil
 	}
 	v = normalize(v).(map[string]any)
 	if t, ok := v["type"]; ok && t != "object" {
-		d.errorf(d.valueOf(n, "type"), CodeInvalid, "config schema must be of type object, not %v", t)
+		d.Errorf(d.ValueOf(n, "type"), CodeInvalid, "config schema must be of type object, not %v", t)
 	}
-	if props := d.valueOf(n, "properties"); props != nil && props.Kind == yaml.MappingNode {
+	if props := d.ValueOf(n, "properties"); props != nil && props.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(props.Content); i += 2 {
 			if props.Content[i].Value == "enforcementLevel" {
-				d.errorf(props.Content[i], CodeInvalid, "config schema may not declare enforcementLevel: the engine adds it to every policy")
+				d.Errorf(props.Content[i], CodeInvalid, "config schema may not declare enforcementLevel: the engine adds it to every policy")
 			}
 		}
 	}
-	return &Schema{Pos: d.pos(n), Value: v}
+	return &Schema{Pos: d.Pos(n), Value: v}
 }
 
 func (d *decoder) variables(n *yaml.Node) []*Variable {
-	if !d.kind(n, yaml.MappingNode, "a mapping of variable names to expressions") {
+	if !d.Kind(n, yaml.MappingNode, "a mapping of variable names to expressions") {
 		return nil
 	}
 	var out []*Variable
@@ -274,16 +274,16 @@ func (d *decoder) variables(n *yaml.Node) []*Variable {
 		k, v := n.Content[i], n.Content[i+1]
 		name := k.Value
 		if !identRE.MatchString(name) {
-			d.errorf(k, CodeInvalid, "variable name %q must be an identifier ([a-zA-Z_][a-zA-Z0-9_]*)", name)
+			d.Errorf(k, CodeInvalid, "variable name %q must be an identifier ([a-zA-Z_][a-zA-Z0-9_]*)", name)
 			continue
 		}
 		if seen[name] {
-			d.errorf(k, CodeInvalid, "duplicate variable %q", name)
+			d.Errorf(k, CodeInvalid, "duplicate variable %q", name)
 			continue
 		}
 		seen[name] = true
 		if e := d.expr(v); e != nil {
-			out = append(out, &Variable{Pos: d.pos(k), Name: name, Expr: e})
+			out = append(out, &Variable{Pos: d.Pos(k), Name: name, Expr: e})
 		}
 	}
 	return out
@@ -298,18 +298,18 @@ func (d *decoder) guard(n *yaml.Node) *Guard {
 		}
 		return nil
 	}
-	if !d.kind(n, yaml.MappingNode, "an expression, or a mapping with expression and reason") {
+	if !d.Kind(n, yaml.MappingNode, "an expression, or a mapping with expression and reason") {
 		return nil
 	}
 	g := &Guard{}
-	d.fields(n, "when", func(key string, k, v *yaml.Node) {
+	d.Fields(n, "when", func(key string, k, v *yaml.Node) {
 		switch key {
 		case "expression":
 			g.Expr = d.expr(v)
 		case "reason":
-			g.Reason = d.str(v)
+			g.Reason = d.Str(v)
 		default:
-			d.unknownField(k, "when", []string{"expression", "reason"})
+			d.Unknown(k, "when", []string{"expression", "reason"})
 		}
 	})
 	d.require(n, "expression", g.Expr != nil)
@@ -320,14 +320,14 @@ func (d *decoder) guard(n *yaml.Node) *Guard {
 }
 
 func (d *decoder) remediation(n *yaml.Node) *Remediation {
-	if !d.kind(n, yaml.MappingNode, "a mapping with set and remove") {
+	if !d.Kind(n, yaml.MappingNode, "a mapping with set and remove") {
 		return nil
 	}
-	r := &Remediation{Pos: d.pos(n)}
-	d.fields(n, "remediate", func(key string, k, v *yaml.Node) {
+	r := &Remediation{Pos: d.Pos(n)}
+	d.Fields(n, "remediate", func(key string, k, v *yaml.Node) {
 		switch key {
 		case "set":
-			if !d.kind(v, yaml.MappingNode, "a mapping of property paths to expressions") {
+			if !d.Kind(v, yaml.MappingNode, "a mapping of property paths to expressions") {
 				return
 			}
 			for i := 0; i+1 < len(v.Content); i += 2 {
@@ -338,7 +338,7 @@ func (d *decoder) remediation(n *yaml.Node) *Remediation {
 				}
 			}
 		case "remove":
-			if !d.kind(v, yaml.SequenceNode, "a list of property paths") {
+			if !d.Kind(v, yaml.SequenceNode, "a list of property paths") {
 				return
 			}
 			for _, p := range v.Content {
@@ -347,35 +347,35 @@ func (d *decoder) remediation(n *yaml.Node) *Remediation {
 				}
 			}
 		default:
-			d.unknownField(k, "remediate", []string{"set", "remove"})
+			d.Unknown(k, "remediate", []string{"set", "remove"})
 		}
 	})
 	if len(r.Set) == 0 && len(r.Remove) == 0 {
-		d.errorf(n, CodeSchema, "remediate needs set or remove")
+		d.Errorf(n, CodeSchema, "remediate needs set or remove")
 	}
 	return r
 }
 
 func (d *decoder) path(n *yaml.Node) *PathRef {
-	s := d.str(n)
+	s := d.Str(n)
 	if s == "" {
 		return nil
 	}
 	p, err := ParsePath(s)
 	if err != nil {
-		d.errorf(n, CodeInvalid, "%v", err)
+		d.Errorf(n, CodeInvalid, "%v", err)
 		return nil
 	}
-	return &PathRef{Pos: d.pos(n), Text: s, Path: p}
+	return &PathRef{Pos: d.Pos(n), Text: s, Path: p}
 }
 
 // template splits a message into literal text and {{ expression }} parts.
 func (d *decoder) template(n *yaml.Node) *Template {
-	if !d.kind(n, yaml.ScalarNode, "a string") {
+	if !d.Kind(n, yaml.ScalarNode, "a string") {
 		return nil
 	}
 	base := d.scalarText(n)
-	t := &Template{Pos: d.pos(n), Text: n.Value}
+	t := &Template{Pos: d.Pos(n), Text: n.Value}
 	rest, off := n.Value, 0
 	for {
 		open := strings.Index(rest, "{{")
@@ -387,7 +387,7 @@ func (d *decoder) template(n *yaml.Node) *Template {
 		}
 		end := strings.Index(rest[open:], "}}")
 		if end < 0 {
-			d.errorAt(base.at(off+open), CodeSchema, "unclosed {{ in message")
+			d.ErrorAt(base.at(off+open), CodeSchema, "unclosed {{ in message")
 			return t
 		}
 		if open > 0 {
@@ -396,7 +396,7 @@ func (d *decoder) template(n *yaml.Node) *Template {
 		src := rest[open+2 : open+end]
 		start := off + open + 2
 		if strings.TrimSpace(src) == "" {
-			d.errorAt(base.at(start), CodeSchema, "empty {{ }} in message")
+			d.ErrorAt(base.at(start), CodeSchema, "empty {{ }} in message")
 		} else {
 			t.Parts = append(t.Parts, TemplatePart{Expr: base.sub(start, src)})
 		}
@@ -409,11 +409,11 @@ func (d *decoder) template(n *yaml.Node) *Template {
 // source lines (CEL treats newlines as spaces, so folding does not change its
 // meaning), which keeps every CEL line mapped to its file line.
 func (d *decoder) expr(n *yaml.Node) *Expr {
-	if !d.kind(n, yaml.ScalarNode, "a CEL expression (a string)") {
+	if !d.Kind(n, yaml.ScalarNode, "a CEL expression (a string)") {
 		return nil
 	}
 	if n.Tag == "!!null" || strings.TrimSpace(n.Value) == "" {
-		d.errorf(n, CodeSchema, "empty expression")
+		d.Errorf(n, CodeSchema, "empty expression")
 		return nil
 	}
 	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
@@ -435,7 +435,7 @@ func (d *decoder) blockExpr(n *yaml.Node) *Expr {
 		trimmed := strings.TrimLeft(line, " ")
 		if trimmed == "" {
 			lines = append(lines, "")
-			pos = append(pos, Pos{File: d.file, Line: i + 1, Col: 1})
+			pos = append(pos, Pos{File: d.File, Line: i + 1, Col: 1})
 			continue
 		}
 		ind := len(line) - len(trimmed)
@@ -446,7 +446,7 @@ func (d *decoder) blockExpr(n *yaml.Node) *Expr {
 			break
 		}
 		lines = append(lines, line[indent:])
-		pos = append(pos, Pos{File: d.file, Line: i + 1, Col: indent + 1})
+		pos = append(pos, Pos{File: d.File, Line: i + 1, Col: indent + 1})
 	}
 	for len(lines) > 0 && lines[len(lines)-1] == "" {
 		lines, pos = lines[:len(lines)-1], pos[:len(pos)-1]
@@ -470,7 +470,7 @@ type scalarRef struct {
 }
 
 func (d *decoder) scalarText(n *yaml.Node) scalarRef {
-	start := d.pos(n)
+	start := d.Pos(n)
 	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
 		start.Col++
 	}
@@ -478,7 +478,7 @@ func (d *decoder) scalarText(n *yaml.Node) scalarRef {
 		if e := d.blockExpr(n); e != nil && n.Style&yaml.LiteralStyle != 0 {
 			return scalarRef{lines: e.Lines, value: n.Value}
 		}
-		start = Pos{File: d.file, Line: n.Line + 1, Col: n.Column + 2}
+		start = Pos{File: d.File, Line: n.Line + 1, Col: n.Column + 2}
 	}
 	return scalarRef{lines: []Pos{start}, value: n.Value}
 }
@@ -511,108 +511,39 @@ func (s scalarRef) sub(off int, text string) *Expr {
 	return &Expr{Source: text, Lines: lines}
 }
 
+// decoder reads pack.yaml with the YAML kit (Decoder), which it extends
+// with the source lines that CEL expressions are positioned in.
 type decoder struct {
-	file       string
-	data       []byte
-	lines      [][]byte
-	errs       ErrorList
-	pack       string
-	policyName string
+	Decoder
+	data  []byte
+	lines [][]byte
 }
 
 func newDecoder(file string, data []byte) *decoder {
-	return &decoder{file: file, data: data, lines: bytes.Split(data, []byte("\n"))}
+	return &decoder{Decoder: Decoder{File: file}, data: data, lines: bytes.Split(data, []byte("\n"))}
 }
 
 // document parses the YAML and returns the root mapping, or nil after
 // recording why there is none.
 func (d *decoder) document() *yaml.Node {
 	var doc yaml.Node
-	if err := ParseYAML(d.file, d.data, &doc); err != nil {
+	if err := ParseYAML(d.File, d.data, &doc); err != nil {
 		var list ErrorList
 		if !errors.As(err, &list) {
-			list = ErrorList{{Pos: Pos{File: d.file}, Code: CodeSyntax, Msg: err.Error()}}
+			list = ErrorList{{Pos: Pos{File: d.File}, Code: CodeSyntax, Msg: err.Error()}}
 		}
-		d.errs.Append(list)
+		d.Errs.Append(list)
 		return nil
 	}
 	if len(doc.Content) == 0 {
-		d.errs.Add(Pos{File: d.file, Line: 1, Col: 1}, CodeSchema, "", "", "empty file")
+		d.Errs.Add(Pos{File: d.File, Line: 1, Col: 1}, CodeSchema, "", "", "empty file")
 		return nil
 	}
 	root := doc.Content[0]
-	if !d.kind(root, yaml.MappingNode, "a mapping") {
+	if !d.Kind(root, yaml.MappingNode, "a mapping") {
 		return nil
 	}
 	return root
-}
-
-func (d *decoder) pos(n *yaml.Node) Pos { return Pos{File: d.file, Line: n.Line, Col: n.Column} }
-
-func (d *decoder) errorf(n *yaml.Node, code, format string, args ...any) {
-	d.errorAt(d.pos(n), code, format, args...)
-}
-
-func (d *decoder) errorAt(p Pos, code, format string, args ...any) {
-	d.errs.Add(p, code, d.pack, d.policyName, format, args...)
-}
-
-var kindNames = map[yaml.Kind]string{
-	yaml.DocumentNode: "a document", yaml.SequenceNode: "a list", yaml.MappingNode: "a mapping",
-	yaml.ScalarNode: "a scalar", yaml.AliasNode: "an alias",
-}
-
-// kind checks that n is of kind k, reporting "want <want>, got <kind>".
-func (d *decoder) kind(n *yaml.Node, k yaml.Kind, want string) bool {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		*n = *n.Alias
-	}
-	if n.Kind == k {
-		return true
-	}
-	got := kindNames[n.Kind]
-	if n.Kind == yaml.ScalarNode {
-		got = fmt.Sprintf("%s %q", shortTag(n.Tag), n.Value)
-	}
-	d.errorf(n, CodeSchema, "want %s, got %s", want, got)
-	return false
-}
-
-func shortTag(tag string) string {
-	switch tag {
-	case "!!str":
-		return "string"
-	case "!!int", "!!float":
-		return "number"
-	case "!!bool":
-		return "boolean"
-	case "!!null":
-		return "null"
-	}
-	return "scalar"
-}
-
-// fields walks a mapping, reporting duplicate keys.
-func (d *decoder) fields(n *yaml.Node, what string, fn func(key string, k, v *yaml.Node)) {
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if seen[k.Value] {
-			d.errorf(k, CodeSchema, "duplicate key %q in %s", k.Value, what)
-			continue
-		}
-		seen[k.Value] = true
-		fn(k.Value, k, v)
-	}
-}
-
-func (d *decoder) valueOf(n *yaml.Node, key string) *yaml.Node {
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }
 
 // require reports a required field that is missing, or present but empty
@@ -622,48 +553,20 @@ func (d *decoder) require(n *yaml.Node, key string, ok bool) {
 	if ok {
 		return
 	}
-	if v := d.valueOf(n, key); v != nil {
+	if v := d.ValueOf(n, key); v != nil {
 		if v.Kind == yaml.ScalarNode && v.Value == "" || v.Tag == "!!null" {
-			d.errorf(v, CodeSchema, "field %q is empty", key)
+			d.Errorf(v, CodeSchema, "field %q is empty", key)
 		}
 		return
 	}
-	d.errorf(n, CodeSchema, "missing required field %q", key)
+	d.Errorf(n, CodeSchema, "missing required field %q", key)
 }
 
-func (d *decoder) unknownField(k *yaml.Node, what string, known []string) {
-	msg := fmt.Sprintf("unknown field %q in %s", k.Value, what)
-	if s := closest(k.Value, known); s != "" {
-		msg += fmt.Sprintf(" (did you mean %q?)", s)
-	}
-	d.errorf(k, CodeSchema, "%s", msg)
-}
-
-func (d *decoder) str(n *yaml.Node) string {
-	if !d.kind(n, yaml.ScalarNode, "a string") {
-		return ""
-	}
-	if n.Tag == "!!null" {
-		return ""
-	}
-	return n.Value
-}
-
-func (d *decoder) strList(n *yaml.Node) []string {
-	if !d.kind(n, yaml.SequenceNode, "a list of strings") {
-		return nil
-	}
-	out := make([]string, 0, len(n.Content))
-	for _, c := range n.Content {
-		out = append(out, d.str(c))
-	}
-	return out
-}
 
 func (d *decoder) level(n *yaml.Node) Level {
-	l := Level(d.str(n))
+	l := Level(d.Str(n))
 	if !l.Valid() {
-		d.errorf(n, CodeInvalid, "enforcement level %q must be one of %s", l, joinQuoted(Levels))
+		d.Errorf(n, CodeInvalid, "enforcement level %q must be one of %s", l, joinQuoted(Levels))
 		return ""
 	}
 	return l
@@ -680,38 +583,6 @@ func joinQuoted[T ~string](vals []T) string {
 		q[i] = strconv.Quote(string(v))
 	}
 	return strings.Join(q, ", ")
-}
-
-// closest suggests the known word nearest to s, when it is near enough to be
-// a typo (edit distance at most a third of its length, and at least 1).
-func closest(s string, known []string) string {
-	best, bestD := "", len(s)/3+1
-	for _, k := range known {
-		if dist := editDistance(strings.ToLower(s), strings.ToLower(k)); dist < bestD || dist == 0 {
-			best, bestD = k, dist
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // normalize turns YAML-decoded values into JSON-like ones: map[string]any
