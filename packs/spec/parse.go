@@ -562,7 +562,6 @@ func (d *decoder) require(n *yaml.Node, key string, ok bool) {
 	d.Errorf(n, CodeSchema, "missing required field %q", key)
 }
 
-
 func (d *decoder) level(n *yaml.Node) Level {
 	l := Level(d.Str(n))
 	if !l.Valid() {
