@@ -10,7 +10,7 @@ export GOBIN
 VERSION ?= 0.1.0
 LDFLAGS := -X github.com/warden-policy/warden/internal/version.Version=$(VERSION)
 
-.PHONY: install build test lint unit fuzz catalog e2e e2e-tools bench bench-go load bench-setup
+.PHONY: install build test test-setup lint unit fuzz catalog e2e e2e-tools bench bench-go load bench-setup
 
 # The end-to-end tests drive the real Pulumi CLI, built from the Go module
 # proxy into a cache shared by every checkout.
@@ -41,7 +41,12 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-unit:
+# The ledger's PostgreSQL store is tested against a real server the tests
+# start themselves (internal/pgtest); test-setup installs its binaries.
+test-setup:
+	bash scripts/test-setup.sh
+
+unit: test-setup
 	$(GO) test -race -count=1 ./...
 
 # Every fuzz target, briefly (FUZZTIME=10m for a campaign); their seed

@@ -1,0 +1,137 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strings"
+)
+
+func sortGroups(gs []Group) {
+	sort.Slice(gs, func(i, j int) bool {
+		a, b := gs[i], gs[j]
+		if rank(a.Severity) != rank(b.Severity) {
+			return rank(a.Severity) < rank(b.Severity)
+		}
+		if a.Total != b.Total {
+			return a.Total > b.Total
+		}
+		return a.Key < b.Key
+	})
+}
+
+// Compliance is how a home's stacks stand, from the ledger: each stack as
+// its last complete update or audit left it.
+type Compliance struct {
+	// PolicyScore is the share of policy × stack pairs (every policy that
+	// ran on the stack) with no open finding; ResourceScore the share of
+	// resources with none. An open finding is open or in progress and not
+	// excepted. Both are 1 when nothing ran.
+	PolicyScore   float64 `json:"policyScore"`
+	ResourceScore float64 `json:"resourceScore"`
+	Pairs         int     `json:"policyStackPairs"`
+	FailingPairs  int     `json:"failingPairs"`
+	Resources     int     `json:"resources"`
+	Failing       int     `json:"failingResources"`
+	// Table counts open findings per stack and pack, by severity.
+	Table []Cell `json:"table"`
+}
+
+// Cell is the open findings of one pack on one stack.
+type Cell struct {
+	Stack      string         `json:"stack"` // org/project/stack
+	Pack       string         `json:"pack"`
+	BySeverity map[string]int `json:"bySeverity"`
+}
+
+// Compliance computes the scores and the table.
+func (s *Store) Compliance(ctx context.Context) (*Compliance, error) {
+	runs, err := s.db.QueryContext(ctx, `SELECT organization, project, stack, ran, resources FROM runs WHERE complete AND kind <> 'preview' ORDER BY started DESC`)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	type last struct {
+		ran       []string
+		resources int
+	}
+	stacks := map[string]*last{}
+	for runs.Next() {
+		var org, project, stack, ran string
+		var resources int
+		if err := runs.Scan(&org, &project, &stack, &ran, &resources); err != nil {
+			runs.Close()
+			return nil, s.fail(err)
+		}
+		key := org + "/" + project + "/" + stack
+		if stacks[key] != nil {
+			continue // an older run of a stack already seen
+		}
+		l := &last{resources: resources}
+		_ = json.Unmarshal([]byte(ran), &l.ran)
+		stacks[key] = l
+	}
+	runs.Close()
+	if err := runs.Err(); err != nil {
+		return nil, s.fail(err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT organization, project, stack, pack, policy, urn, severity FROM findings WHERE status IN ('open', 'in-progress') AND exception = ''`)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	defer rows.Close()
+	failingPairs := map[string]bool{}
+	failingURNs := map[string]bool{}
+	cells := map[[2]string]map[string]int{}
+	for rows.Next() {
+		var org, project, stack, pack, policy, urn, sev string
+		if err := rows.Scan(&org, &project, &stack, &pack, &policy, &urn, &sev); err != nil {
+			return nil, s.fail(err)
+		}
+		key := org + "/" + project + "/" + stack
+		failingPairs[key+"\x00"+pack+"/"+policy] = true
+		if urn != "" {
+			failingURNs[key+"\x00"+urn] = true
+		}
+		c := cells[[2]string{key, pack}]
+		if c == nil {
+			c = map[string]int{}
+			cells[[2]string{key, pack}] = c
+		}
+		c[sev]++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(err)
+	}
+	out := &Compliance{PolicyScore: 1, ResourceScore: 1, Table: []Cell{}}
+	for key, l := range stacks {
+		out.Pairs += len(l.ran)
+		out.Resources += l.resources
+		for _, p := range l.ran {
+			if failingPairs[key+"\x00"+p] {
+				out.FailingPairs++
+			}
+		}
+	}
+	for k := range failingURNs {
+		if stacks[k[:strings.IndexByte(k, 0)]] != nil {
+			out.Failing++
+		}
+	}
+	if out.Pairs > 0 {
+		out.PolicyScore = 1 - float64(out.FailingPairs)/float64(out.Pairs)
+	}
+	if out.Resources > 0 {
+		out.ResourceScore = 1 - float64(min(out.Failing, out.Resources))/float64(out.Resources)
+	}
+	for k, c := range cells {
+		out.Table = append(out.Table, Cell{Stack: k[0], Pack: k[1], BySeverity: c})
+	}
+	sort.Slice(out.Table, func(i, j int) bool {
+		a, b := out.Table[i], out.Table[j]
+		if a.Stack != b.Stack {
+			return a.Stack < b.Stack
+		}
+		return a.Pack < b.Pack
+	})
+	return out, nil
+}

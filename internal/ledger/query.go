@@ -1,0 +1,362 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+const findingColumns = `id, organization, project, stack, pack, policy, urn, type, severity, level, kind, message, exception, status, reason, priority, assignee, first_seen, last_seen, last_run, updated`
+
+func scanFinding(sc interface{ Scan(...any) error }) (*Finding, error) {
+	var f Finding
+	var first, last, updated int64
+	var status string
+	if err := sc.Scan(&f.ID, &f.Organization, &f.Project, &f.Stack, &f.Pack, &f.Policy, &f.URN, &f.Type, &f.Severity, &f.Level, &f.Kind,
+		&f.Message, &f.Exception, &status, &f.Reason, &f.Priority, &f.Assignee, &first, &last, &f.LastRun, &updated); err != nil {
+		return nil, err
+	}
+	f.Status = Status(status)
+	f.FirstSeen, f.LastSeen, f.Updated = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), time.Unix(0, updated).UTC()
+	return &f, nil
+}
+
+// where renders a filter as a WHERE clause with ? placeholders.
+func (f Filter) where() (string, []any) {
+	var conds []string
+	var args []any
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		conds = append(conds, col+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")+")")
+		for _, v := range vals {
+			args = append(args, v)
+		}
+	}
+	statuses := make([]string, len(f.Status))
+	for i, s := range f.Status {
+		statuses[i] = string(s)
+	}
+	in("status", statuses)
+	in("severity", f.Severity)
+	in("id", f.IDs)
+	eq := func(col, v string) {
+		if v != "" {
+			conds = append(conds, col+" = ?")
+			args = append(args, v)
+		}
+	}
+	eq("pack", f.Pack)
+	eq("policy", f.Policy)
+	eq("assignee", f.Assignee)
+	if f.Stack != "" {
+		parts := strings.Split(f.Stack, "/")
+		cols := []string{"stack"}
+		switch len(parts) {
+		case 2:
+			cols = []string{"project", "stack"}
+		case 3:
+			cols = []string{"organization", "project", "stack"}
+		}
+		for i, c := range cols {
+			if i < len(parts) {
+				eq(c, parts[i])
+			}
+		}
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// Findings lists the findings a filter selects, most urgent first.
+func (s *Store) Findings(ctx context.Context, f Filter) ([]*Finding, error) {
+	where, args := f.where()
+	rows, err := s.db.QueryContext(ctx, s.dialect.q(`SELECT `+findingColumns+` FROM findings`+where+
+		` ORDER BY priority, organization, project, stack, pack, policy, urn`), args...)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	defer rows.Close()
+	var out []*Finding
+	for rows.Next() {
+		fd, err := scanFinding(rows)
+		if err != nil {
+			return nil, s.fail(err)
+		}
+		out = append(out, fd)
+	}
+	return out, s.fail(rows.Err())
+}
+
+// Group is one line of a grouped listing: findings counted by status.
+type Group struct {
+	Key      string         `json:"key"`      // pack/policy, URN or org/project/stack
+	Severity string         `json:"severity"` // the group's highest
+	Total    int            `json:"total"`
+	ByStatus map[Status]int `json:"byStatus"`
+}
+
+// Grouping is what findings are grouped by.
+type Grouping string
+
+// Groupings.
+const (
+	ByPolicy   Grouping = "policy"
+	ByResource Grouping = "resource"
+	ByStack    Grouping = "stack"
+)
+
+// Grouped counts the findings a filter selects, by policy, resource or
+// stack, in the database (a million findings are not read into memory).
+func (s *Store) Grouped(ctx context.Context, f Filter, by Grouping) ([]Group, error) {
+	var key string
+	switch by {
+	case ByPolicy:
+		key = "pack || '/' || policy"
+	case ByResource:
+		key = "urn"
+	case ByStack:
+		key = "organization || '/' || project || '/' || stack"
+	default:
+		return nil, &InputError{Msg: fmt.Sprintf("cannot group by %q: want policy, resource or stack", by)}
+	}
+	where, args := f.where()
+	rows, err := s.db.QueryContext(ctx, s.dialect.q(`SELECT `+key+`, status, MIN(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), COUNT(*)
+		FROM findings`+where+` GROUP BY `+key+`, status`), args...)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	defer rows.Close()
+	at := map[string]int{}
+	var out []Group
+	for rows.Next() {
+		var k, status string
+		var sev, n int
+		if err := rows.Scan(&k, &status, &sev, &n); err != nil {
+			return nil, s.fail(err)
+		}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, Group{Key: k, Severity: "", ByStatus: map[Status]int{}})
+		}
+		g := &out[i]
+		if s := severityNames[min(sev, 4)]; g.Severity == "" || rank(s) < rank(g.Severity) {
+			g.Severity = s
+		}
+		g.Total += n
+		g.ByStatus[Status(status)] += n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(err)
+	}
+	sortGroups(out)
+	return out, nil
+}
+
+var severityNames = []string{"critical", "high", "medium", "low", ""}
+
+func rank(sev string) int {
+	for i, s := range severityNames {
+		if s == sev {
+			return i
+		}
+	}
+	return len(severityNames)
+}
+
+// Finding reads one finding with its history and the runs that saw it.
+func (s *Store) Finding(ctx context.Context, id string) (*Finding, []Change, []Sighting, error) {
+	q := s.dialect.q
+	fd, err := scanFinding(s.db.QueryRowContext(ctx, q(`SELECT `+findingColumns+` FROM findings WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, nil, &InputError{Msg: fmt.Sprintf("no finding %q in %s", id, s.url)}
+	}
+	if err != nil {
+		return nil, nil, nil, s.fail(err)
+	}
+	changes, err := s.history(ctx, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, q(`SELECT s.run_id, r.kind, r.started, s.level, s.message FROM sightings s JOIN runs r ON r.id = s.run_id
+		WHERE s.finding_id = ? ORDER BY r.started`), id)
+	if err != nil {
+		return nil, nil, nil, s.fail(err)
+	}
+	defer rows.Close()
+	var seen []Sighting
+	for rows.Next() {
+		var sg Sighting
+		var kind string
+		var at int64
+		if err := rows.Scan(&sg.Run, &kind, &at, &sg.Level, &sg.Message); err != nil {
+			return nil, nil, nil, s.fail(err)
+		}
+		sg.Kind, sg.At = Kind(kind), time.Unix(0, at).UTC()
+		seen = append(seen, sg)
+	}
+	return fd, changes, seen, s.fail(rows.Err())
+}
+
+func (s *Store) history(ctx context.Context, id string) ([]Change, error) {
+	rows, err := s.db.QueryContext(ctx, s.dialect.q(`SELECT at, actor, field, old_value, new_value, run_id FROM history WHERE finding_id = ? ORDER BY seq`), id)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	defer rows.Close()
+	var out []Change
+	for rows.Next() {
+		var c Change
+		var at int64
+		if err := rows.Scan(&at, &c.Actor, &c.Field, &c.From, &c.To, &c.Run); err != nil {
+			return nil, s.fail(err)
+		}
+		c.At = time.Unix(0, at).UTC()
+		out = append(out, c)
+	}
+	return out, s.fail(rows.Err())
+}
+
+// Update applies a triage edit to findings, all or none: an unknown ID
+// refuses the whole edit. Each field that changes is a history entry with
+// actor and time.
+func (s *Store) Update(ctx context.Context, ids []string, t Triage, actor string, now time.Time) error {
+	if err := t.Check(); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return &InputError{Msg: "no finding IDs given"}
+	}
+	q := s.dialect.q
+	at := now.UnixNano()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			var status, reason, priority, assignee string
+			err := tx.QueryRowContext(ctx, q(`SELECT status, reason, priority, assignee FROM findings WHERE id = ?`), id).Scan(&status, &reason, &priority, &assignee)
+			if errors.Is(err, sql.ErrNoRows) {
+				return &InputError{Msg: fmt.Sprintf("no finding %q in %s: nothing was changed", id, s.url)}
+			}
+			if err != nil {
+				return err
+			}
+			type change struct{ field, col, from, to string }
+			var cs []change
+			if t.Status != nil && string(*t.Status) != status {
+				cs = append(cs, change{"status", "status", status, string(*t.Status)})
+			}
+			if t.Reason != nil && *t.Reason != reason {
+				cs = append(cs, change{"reason", "reason", reason, *t.Reason})
+			}
+			if t.Priority != nil && *t.Priority != priority {
+				cs = append(cs, change{"priority", "priority", priority, *t.Priority})
+			}
+			if t.Assignee != nil && *t.Assignee != assignee {
+				cs = append(cs, change{"assignee", "assignee", assignee, *t.Assignee})
+			}
+			for _, c := range cs {
+				if _, err := tx.ExecContext(ctx, q(`UPDATE findings SET `+c.col+` = ?, updated = ? WHERE id = ?`), c.to, at, id); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, q(`INSERT INTO history (finding_id, at, actor, field, old_value, new_value, run_id) VALUES (?, ?, ?, ?, ?, ?, '')`),
+					id, at, actor, c.field, c.from, c.to); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+const runColumns = `id, organization, project, stack, kind, started, finished, version, packs, group_names, ran, source, complete, blocked, resources, violations, blocking`
+
+func scanRun(sc interface{ Scan(...any) error }) (*Run, error) {
+	var r Run
+	var kind, packs, groups, ran string
+	var started, finished int64
+	if err := sc.Scan(&r.ID, &r.Organization, &r.Project, &r.Stack, &kind, &started, &finished, &r.Version, &packs, &groups, &ran,
+		&r.Source, &r.Complete, &r.Blocked, &r.Resources, &r.Violations, &r.Blocking); err != nil {
+		return nil, err
+	}
+	r.Kind = Kind(kind)
+	r.Started, r.Finished = time.Unix(0, started).UTC(), time.Unix(0, finished).UTC()
+	_ = json.Unmarshal([]byte(packs), &r.Packs)
+	_ = json.Unmarshal([]byte(groups), &r.Groups)
+	_ = json.Unmarshal([]byte(ran), &r.Ran)
+	return &r, nil
+}
+
+// Runs lists the newest runs first, at most limit (0: all), of one stack
+// when stack is set (as in Filter.Stack).
+func (s *Store) Runs(ctx context.Context, stack string, limit int) ([]*Run, error) {
+	where, args := Filter{Stack: stack}.where()
+	query := `SELECT ` + runColumns + ` FROM runs` + where + ` ORDER BY started DESC, id DESC`
+	if limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := s.db.QueryContext(ctx, s.dialect.q(query), args...)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	defer rows.Close()
+	var out []*Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, s.fail(err)
+		}
+		out = append(out, r)
+	}
+	return out, s.fail(rows.Err())
+}
+
+// RunSighting is one finding as a run saw it.
+type RunSighting struct {
+	Finding   string `json:"finding"`
+	Pack      string `json:"pack"`
+	Policy    string `json:"policy"`
+	URN       string `json:"urn,omitempty"`
+	Level     string `json:"enforcementLevel"`
+	Kind      string `json:"kind"`
+	Message   string `json:"message"`
+	Exception string `json:"exception,omitempty"`
+}
+
+// Blocks reports whether the sighting failed its run.
+func (r *RunSighting) Blocks() bool {
+	return r.Exception == "" && (r.Level == "mandatory" || r.Level == "remediate")
+}
+
+// Run reads one run and what it saw.
+func (s *Store) Run(ctx context.Context, id string) (*Run, []RunSighting, error) {
+	q := s.dialect.q
+	r, err := scanRun(s.db.QueryRowContext(ctx, q(`SELECT `+runColumns+` FROM runs WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, &InputError{Msg: fmt.Sprintf("no run %q in %s", id, s.url)}
+	}
+	if err != nil {
+		return nil, nil, s.fail(err)
+	}
+	rows, err := s.db.QueryContext(ctx, q(`SELECT finding_id, pack, policy, urn, level, kind, message, exception FROM sightings WHERE run_id = ? ORDER BY pack, policy, urn`), id)
+	if err != nil {
+		return nil, nil, s.fail(err)
+	}
+	defer rows.Close()
+	var out []RunSighting
+	for rows.Next() {
+		var sg RunSighting
+		if err := rows.Scan(&sg.Finding, &sg.Pack, &sg.Policy, &sg.URN, &sg.Level, &sg.Kind, &sg.Message, &sg.Exception); err != nil {
+			return nil, nil, s.fail(err)
+		}
+		out = append(out, sg)
+	}
+	return r, out, s.fail(rows.Err())
+}
