@@ -35,9 +35,6 @@ type Server struct {
 
 // bindir finds the newest PostgreSQL server binaries.
 func bindir() (string, error) {
-	if p, err := exec.LookPath("pg_ctl"); err == nil {
-		return filepath.Dir(p), nil
-	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	sort.Slice(dirs, func(i, j int) bool {
 		a, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[i])))
@@ -48,6 +45,10 @@ func bindir() (string, error) {
 		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
 			return d, nil
 		}
+	}
+	// Elsewhere (not Debian's layout): the directory of initdb on PATH.
+	if p, err := exec.LookPath("initdb"); err == nil {
+		return filepath.Dir(p), nil
 	}
 	return "", fmt.Errorf("no PostgreSQL server binaries (initdb, pg_ctl): install the Debian package postgresql (make test does, through scripts/test-setup.sh)")
 }
@@ -115,7 +116,21 @@ func (s *Server) URL(db string) string {
 // Database creates a fresh database for one test and returns its URL.
 func (s *Server) Database(t testing.TB) string {
 	t.Helper()
+	url, create := s.Reserve(t)
+	create()
+	return url
+}
+
+// Reserve names a fresh database without creating it: connecting to its URL
+// fails until create is called (a store that is down, then back).
+func (s *Server) Reserve(t testing.TB) (url string, create func()) {
+	t.Helper()
 	name := fmt.Sprintf("t%d", s.n.Add(1))
+	return s.URL(name), func() { s.create(t, name) }
+}
+
+func (s *Server) create(t testing.TB, name string) {
+	t.Helper()
 	db, err := sql.Open("pgx", s.URL("postgres"))
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +139,17 @@ func (s *Server) Database(t testing.TB) string {
 	if _, err := db.ExecContext(context.Background(), "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("creating database %s: %v", name, err)
 	}
-	return s.URL(name)
+}
+
+// Dump is pg_dump of a database the server holds (by URL): everything it
+// stores, as text.
+func (s *Server) Dump(t testing.TB, url string) []byte {
+	t.Helper()
+	out, err := exec.Command(filepath.Join(s.bin, "pg_dump"), "--dbname", url).Output()
+	if err != nil {
+		t.Fatalf("pg_dump: %v", err)
+	}
+	return out
 }
 
 // Stop stops the server and removes its files.

@@ -43,6 +43,30 @@ type Home struct {
 	Organization string
 	Groups       []*Group
 	Exceptions   []*Exception // in file order
+	// FindingsStore is the findings ledger's URL (findings: {store: URL}),
+	// "" for the default; a relative sqlite: path is against Dir.
+	FindingsStore    string
+	FindingsStorePos spec.Pos
+}
+
+// ValidStoreURL reports whether s names a findings store Warden can open.
+func ValidStoreURL(s string) bool {
+	for _, p := range []string{"sqlite:", "postgres://", "postgresql://"} {
+		if strings.HasPrefix(s, p) && len(s) > len(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactStore hides what may be a password in a store URL.
+func redactStore(s string) string {
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		if i := strings.Index(s, "://"); i >= 0 && i < at {
+			return s[:i+3] + "…" + s[at:]
+		}
+	}
+	return s
 }
 
 // Group is a named set of packs and the stacks (or, for audit, the
@@ -148,10 +172,17 @@ func parseDoc(dir, file string, data []byte, doc *yaml.Node) (*Home, error) {
 		return nil, spec.ErrorList{{Pos: spec.Pos{File: file, Line: 1, Col: 1}, Code: spec.CodeSchema, Msg: File + " is a mapping with organization and groups"}}
 	}
 	root := doc.Content[0]
-	d.Mapping(root, File, []string{"organization", "groups", "exceptions"}, func(key string, _, v *yaml.Node) {
+	d.Mapping(root, File, []string{"organization", "groups", "exceptions", "findings"}, func(key string, _, v *yaml.Node) {
 		switch key {
 		case "organization":
 			h.Organization = d.Str(v)
+		case "findings":
+			d.Mapping(v, "findings", []string{"store"}, func(_ string, _, sv *yaml.Node) {
+				h.FindingsStore, h.FindingsStorePos = d.Str(sv), d.Pos(sv)
+				if !ValidStoreURL(h.FindingsStore) {
+					d.Errorf(sv, spec.CodeInvalid, "findings store %q: want sqlite:PATH or postgres://HOST/DB (put the password in PGPASSWORD, not here)", redactStore(h.FindingsStore))
+				}
+			})
 		case "exceptions":
 			h.Exceptions = d.exceptions(v)
 		case "groups":

@@ -13,6 +13,10 @@ import (
 // It holds nothing; warden init lists it in the home's .gitignore.
 const LockFile = ".warden.lock"
 
+// StateDir is the folder of a home's local state: the default findings
+// ledger and its spool. warden init lists it in the home's .gitignore.
+const StateDir = ".warden"
+
 // Lock takes the home's edit lock, waiting for whoever holds it, and
 // returns the function that releases it. Every change to warden.yaml or
 // to the packs folder happens under it: without it, edits running at once

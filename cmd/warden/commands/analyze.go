@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/warden-policy/warden/internal/analyze"
+	"github.com/warden-policy/warden/internal/ledger"
 	"github.com/warden-policy/warden/internal/report"
 	"github.com/warden-policy/warden/internal/stackexport"
 	"github.com/warden-policy/warden/internal/version"
@@ -23,6 +24,7 @@ type analyzeOptions struct {
 	Stack  string
 	Tags   []string
 	Output string
+	Store  string
 	Now    func() time.Time
 }
 
@@ -58,6 +60,7 @@ func newCmdAnalyze(ios *IOStreams, runF func(context.Context, *analyzeOptions) e
 	cmd.Flags().StringVar(&opts.Stack, "stack", "", "the stack as org/project/stack (default: from the URNs)")
 	cmd.Flags().StringArrayVar(&opts.Tags, "tag", nil, "a stack tag key=value, for the groups' stack rules (repeatable)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "human", "output format: human, json, sarif, junit")
+	cmd.Flags().StringVar(&opts.Store, "store", "", "findings store to record the run in (default $"+ledger.EnvStore+", else the home's; \"off\": none)")
 	return cmd
 }
 
@@ -89,11 +92,13 @@ func analyzeRun(ctx context.Context, opts *analyzeOptions) error {
 	if err != nil {
 		return err
 	}
+	started := time.Now()
 	rep, err := an.Report(ctx, st, ident)
 	if err != nil {
 		return err
 	}
 	rep.Source = opts.File
+	recordReport(ctx, opts.IO, h, opts.Store, ledger.Analyze, started, rep)
 	if err := report.Write(opts.IO.Out, report.Format(opts.Output), tool(), []*analyze.Report{rep}, false); err != nil {
 		return err
 	}

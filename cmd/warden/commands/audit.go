@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/warden-policy/warden/internal/analyze"
+	"github.com/warden-policy/warden/internal/ledger"
 	"github.com/warden-policy/warden/internal/report"
 	"github.com/warden-policy/warden/internal/stackexport"
 	"github.com/warden-policy/warden/packs/home"
@@ -22,6 +23,7 @@ type auditOptions struct {
 	Packs   []string
 	Sources []string
 	Output  string
+	Store   string
 	Now     func() time.Time
 }
 
@@ -50,6 +52,7 @@ func newCmdAudit(ios *IOStreams, runF func(context.Context, *auditOptions) error
 	cmd.Flags().StringVar(&opts.Home, "home", "", "policy home (default: $WARDEN_HOME, else the built-in packs)")
 	cmd.Flags().StringArrayVar(&opts.Packs, "pack", nil, "run exactly this pack directory instead of a home (repeatable)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "human", "output format: human, json, sarif, junit")
+	cmd.Flags().StringVar(&opts.Store, "store", "", "findings store to record the runs in (default $"+ledger.EnvStore+", else the home's; \"off\": none)")
 	return cmd
 }
 
@@ -122,11 +125,13 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 		}
 		warnEncrypted(opts.IO, f, st)
 		ident := analyze.Identify(st, h.Org(st.Organization))
+		started := time.Now()
 		rep, err := an.Report(ctx, st, ident)
 		if err != nil {
 			return err
 		}
 		rep.Source = f
+		recordReport(ctx, opts.IO, h, opts.Store, ledger.Audit, started, rep)
 		reports = append(reports, rep)
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "audited %d stacks\n", len(reports))

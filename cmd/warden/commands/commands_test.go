@@ -256,7 +256,8 @@ func TestInitTestValidate(t *testing.T) {
 }
 
 // TestInitKeepsGitignore: init into a folder with a .gitignore adds the
-// edit lock to it, once, keeping what was there.
+// edit lock and the local findings ledger to it, once, keeping what was
+// there.
 func TestInitKeepsGitignore(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, ".gitignore")
@@ -267,11 +268,12 @@ func TestInitKeepsGitignore(t *testing.T) {
 	if code := Main([]string{"init", dir}, ios); code != ExitOK {
 		t.Fatalf("init: %s", errOut)
 	}
-	if err := ignoreLockFile(dir); err != nil {
+	if err := ignoreLocalFiles(dir); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(file)
-	if want := "node_modules\n# warden's edit lock: it holds nothing\n.warden.lock\n"; string(got) != want {
+	if want := "node_modules\n# warden's edit lock: it holds nothing\n.warden.lock\n" +
+		"# warden's findings ledger (findings.db) and its spool: local state, not policy\n.warden/\n"; string(got) != want {
 		t.Errorf(".gitignore is %q, want %q", got, want)
 	}
 }

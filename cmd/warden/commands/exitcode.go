@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/warden-policy/warden/internal/ledger"
 	"github.com/warden-policy/warden/packs/home"
 	"github.com/warden-policy/warden/packs/spec"
 )
@@ -53,15 +54,22 @@ func exitCode(err error, ios *IOStreams) int {
 	var pe *fs.PathError
 	var nh *home.NotHomeError
 	var be *home.BadEditError
+	var le *ledger.InputError
+	var se *ledger.StoreError
 	switch {
 	case errors.As(err, &fe):
 		fmt.Fprintf(ios.ErrOut, "error: %v\nRun 'warden --help' for usage.\n", err)
 		return ExitInput
 	// A refused edit (one warden cannot make safely) wrote nothing and says
 	// where to look: bad input, like an invalid file.
-	case errors.As(err, &ie), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &nh), errors.As(err, &be):
+	case errors.As(err, &ie), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &nh), errors.As(err, &be), errors.As(err, &le):
 		fmt.Fprintf(ios.ErrOut, "error: %v\n", err)
 		return ExitInput
+	// A findings store that cannot be reached or read: the environment,
+	// not the input, and not a bug.
+	case errors.As(err, &se):
+		fmt.Fprintf(ios.ErrOut, "error: %v\n", err)
+		return ExitInternal
 	}
 	fmt.Fprintf(ios.ErrOut, "internal error: %v\n", err)
 	return ExitInternal

@@ -111,7 +111,7 @@ func initRun(_ context.Context, opts *initOptions) error {
 	if err := writeExamplePack(filepath.Join(abs, home.PacksDir, "example"), "example"); err != nil {
 		return err
 	}
-	if err := ignoreLockFile(abs); err != nil {
+	if err := ignoreLocalFiles(abs); err != nil {
 		return err
 	}
 	if _, err := home.Load(abs); err != nil {
@@ -131,24 +131,40 @@ func initRun(_ context.Context, opts *initOptions) error {
 	return nil
 }
 
-// ignoreLockFile keeps the home's edit lock (home.LockFile) out of version
-// control: it lists it in the home's .gitignore, creating the file or
-// adding a line to one that is already there.
-func ignoreLockFile(dir string) error {
+// ignored are what init keeps out of version control, each with why.
+var ignored = []struct{ entry, why string }{
+	{home.LockFile, "warden's edit lock: it holds nothing"},
+	{home.StateDir + "/", "warden's findings ledger (findings.db) and its spool: local state, not policy"},
+}
+
+// ignoreLocalFiles keeps the home's local files (the edit lock, the
+// default findings ledger) out of version control: it lists them in the
+// home's .gitignore, creating the file or adding lines to one that is
+// already there, once.
+func ignoreLocalFiles(dir string) error {
 	file := filepath.Join(dir, ".gitignore")
 	data, err := os.ReadFile(file)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("reading %s: %w", file, err)
 	}
+	have := map[string]bool{}
 	for _, line := range strings.Split(string(data), "\n") {
-		if strings.TrimSpace(line) == home.LockFile || strings.TrimSpace(line) == "/"+home.LockFile {
-			return nil
+		have[strings.TrimPrefix(strings.TrimSpace(line), "/")] = true
+	}
+	changed := false
+	for _, ig := range ignored {
+		if have[ig.entry] || have[strings.TrimSuffix(ig.entry, "/")] {
+			continue
 		}
+		if len(data) > 0 && !bytes.HasSuffix(data, []byte("\n")) {
+			data = append(data, '\n')
+		}
+		data = append(data, "# "+ig.why+"\n"+ig.entry+"\n"...)
+		changed = true
 	}
-	if len(data) > 0 && !bytes.HasSuffix(data, []byte("\n")) {
-		data = append(data, '\n')
+	if !changed {
+		return nil
 	}
-	data = append(data, "# warden's edit lock: it holds nothing\n"+home.LockFile+"\n"...)
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", file, err)
 	}

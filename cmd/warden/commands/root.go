@@ -56,6 +56,9 @@ func NewRootCmd(ios *IOStreams) *cobra.Command {
 		newCmdGroups(ios),
 		newCmdPacks(ios),
 		newCmdValidate(ios, nil),
+		newCmdFindings(ios),
+		newCmdRuns(ios),
+		newCmdCompliance(ios, nil),
 		newCmdVersion(ios),
 	)
 	return root

@@ -95,19 +95,23 @@ cases:
     expect: {told: violation, ts: pass, covers: pass, plain: pass}
 `)
 
+	// The findings ledger records the analyses and audits, in SQLite and
+	// in PostgreSQL: neither may hold the secret either.
+	sqliteFile := filepath.Join(dir, "findings.db")
+	sqlite, postgres := "sqlite:"+sqliteFile, pg.Database(t)
 	runs := [][]string{ // stack and pack are temporary paths: named by position
-		{"analyze", "--file", stack, "--pack", pack},
-		{"analyze", "--file", stack, "--pack", pack, "-o", "json"},
+		{"analyze", "--file", stack, "--pack", pack, "--store", sqlite},
+		{"analyze", "--file", stack, "--pack", pack, "-o", "json", "--store", postgres},
 		{"analyze", "--file", stack, "--pack", pack, "-o", "sarif"},
 		{"analyze", "--file", stack, "--pack", pack, "-o", "junit"},
-		{"audit", stack, "--pack", pack},
-		{"audit", stack, "--pack", pack, "-o", "json"},
+		{"audit", stack, "--pack", pack, "--store", sqlite},
+		{"audit", stack, "--pack", pack, "-o", "json", "--store", postgres},
 		{"test", pack},
 		{"test", "-o", "json", pack},
 		{"test", "-o", "junit", pack},
 	}
 	for _, args := range runs {
-		name := strings.NewReplacer(stack, "stack.json", pack, "leaky").Replace(strings.Join(args, " "))
+		name := strings.NewReplacer(stack, "stack.json", pack, "leaky", sqlite, "sqlite", postgres, "postgres").Replace(strings.Join(args, " "))
 		t.Run(name, func(t *testing.T) {
 			ios, out, errOut := TestStreams()
 			code := Main(args, ios)
@@ -129,6 +133,22 @@ cases:
 				t.Errorf("the error on a plain value lost its detail:\n%s", all)
 			}
 		})
+	}
+	var stored []byte
+	for _, f := range []string{sqliteFile, sqliteFile + "-wal"} {
+		data, _ := os.ReadFile(f)
+		stored = append(stored, data...)
+	}
+	dump := pg.Dump(t, postgres)
+	for name, data := range map[string][]byte{"the SQLite ledger": stored, "a dump of the PostgreSQL ledger": dump} {
+		if !strings.Contains(string(data), "withheld") {
+			t.Errorf("%s does not hold the findings", name)
+		}
+		for _, fragment := range []string{"hunter", "line2", "HUNTER", "LINE2"} {
+			if strings.Contains(string(data), fragment) {
+				t.Errorf("%s holds the secret (%q)", name, fragment)
+			}
+		}
 	}
 }
 
