@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/warden-policy/warden/internal/ledger"
 	"github.com/warden-policy/warden/packs/engine"
 	"github.com/warden-policy/warden/packs/home"
 )
@@ -67,14 +68,20 @@ func Run(ctx context.Context, p Process) int {
 			log.Warn(w)
 		}
 	}
-	srv := NewServer(h, loadErr, Options{Version: p.Version, Logger: log.Named("analyzer")})
+	opts := Options{Version: p.Version, Logger: log.Named("analyzer"), Getenv: p.Getenv}
+	if loadErr == nil {
+		opts.Findings = ledger.Locate(h, p.Getenv)
+	}
+	srv := NewServer(h, loadErr, opts)
 	debug.SetGCPercent(gc)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Error("listening", "error", err)
 		return 1
 	}
-	if err := Serve(ctx, lis, srv, p.Stdout, log); err != nil {
+	err = Serve(ctx, lis, srv, p.Stdout, log)
+	srv.Finish()
+	if err != nil {
 		log.Error("serving", "error", err)
 		return 1
 	}

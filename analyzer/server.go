@@ -53,6 +53,8 @@ type Server struct {
 	// session and resource type): every Analyze response carries one, over
 	// a hundred messages with the whole catalog loaded.
 	skipped sync.Map // *analyze.Skipped -> []*pulumirpc.PolicyNotApplicable
+	// rec records the run in the findings ledger; nil when it is off.
+	rec *recorder
 }
 
 // Options configure a Server.
@@ -64,6 +66,10 @@ type Options struct {
 	Now func() time.Time
 	// StackTimeout bounds one AnalyzeStack; analyze.StackTimeout if zero.
 	StackTimeout time.Duration
+	// Findings is the findings ledger's URL (ledger.Locate), "" to record
+	// nothing; Getenv is the environment the ledger's spool is found by.
+	Findings string
+	Getenv   func(string) string
 }
 
 // NewServer builds the analyzer for a loaded home. A home that failed to
@@ -83,8 +89,20 @@ func NewServer(h *home.Home, loadErr error, opts Options) *Server {
 	if s.loadErr != nil {
 		s.log.Error("the policy home does not load; every policy request will fail", "error", s.loadErr)
 	}
+	if opts.Findings != "" && s.loadErr == nil {
+		getenv := opts.Getenv
+		if getenv == nil {
+			getenv = func(string) string { return "" }
+		}
+		s.rec = &recorder{store: opts.Findings, getenv: getenv, version: opts.Version,
+			log: func(msg string, args ...any) { s.log.Warn(msg, args...) }}
+	}
 	return s
 }
+
+// Finish records the run in the findings ledger, if it was not already
+// (at Cancel); the plugin calls it when it stops serving.
+func (s *Server) Finish() { s.rec.finish() }
 
 // init builds the domain analyzer over the preventative groups and the
 // first session (the whole catalog, until the stack is known).
@@ -185,6 +203,7 @@ func (s *Server) ConfigureStack(_ context.Context, req *pulumirpc.AnalyzerStackC
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	s.sess.Store(next)
+	s.rec.configured(stack.DryRun)
 	s.log.Debug("stack configured", "stack", stack.Name, "project", stack.Project, "organization", stack.Organization, "packs", len(next.Packs()))
 	return &pulumirpc.AnalyzerStackConfigureResponse{}, nil
 }
@@ -297,6 +316,7 @@ func (s *Server) analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest, pro
 	if err := s.interrupted(ctx); err != nil {
 		return nil, err
 	}
+	s.rec.resource(sess, res.URN, v.Findings)
 	return s.response(sess, &v, true), nil
 }
 
@@ -327,6 +347,7 @@ func (s *Server) analyzeStack(ctx context.Context, first string, each func(func(
 		return nil, err
 	}
 	if !sess.HasStackPolicies() {
+		s.rec.stack(sess, nil, 0)
 		return &pulumirpc.AnalyzeResponse{}, nil // only resource policies: nothing to decode
 	}
 	var resources []*engine.Resource
@@ -345,6 +366,7 @@ func (s *Server) analyzeStack(ctx context.Context, first string, each func(func(
 	if err := s.interrupted(ctx); err != nil {
 		return nil, err
 	}
+	s.rec.stack(sess, v.Findings, len(resources))
 	return s.response(sess, &v, false), nil
 }
 
@@ -415,9 +437,13 @@ func keepInternal(st *structpb.Struct, raw func() (*structpb.Struct, error)) err
 	return nil
 }
 
-// Cancel stops every evaluation in flight and every later one.
+// Cancel stops every evaluation in flight and every later one. The engine
+// sends it when it shuts the plugin down, a second before killing it, so
+// the run is recorded in the findings ledger here (after the verdicts, so
+// the ledger never decides anything).
 func (s *Server) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	s.cancelOnce.Do(func() { close(s.cancel) })
+	s.rec.finish()
 	return &emptypb.Empty{}, nil
 }
 

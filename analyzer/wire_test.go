@@ -64,25 +64,25 @@ func wire(data []byte) *stackWire {
 	return &stackWire{data: s}
 }
 
-// recorder is another AnalyzerServer: served through register, it gets
+// plainServer is another AnalyzerServer: served through register, it gets
 // every request decoded whole.
-type recorder struct {
+type plainServer struct {
 	pulumirpc.UnimplementedAnalyzerServer
 	analyze, remediate *pulumirpc.AnalyzeRequest
 	stack              *pulumirpc.AnalyzeStackRequest
 }
 
-func (r *recorder) Analyze(_ context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.AnalyzeResponse, error) {
+func (r *plainServer) Analyze(_ context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.AnalyzeResponse, error) {
 	r.analyze = req
 	return &pulumirpc.AnalyzeResponse{}, nil
 }
 
-func (r *recorder) Remediate(_ context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.RemediateResponse, error) {
+func (r *plainServer) Remediate(_ context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.RemediateResponse, error) {
 	r.remediate = req
 	return &pulumirpc.RemediateResponse{}, nil
 }
 
-func (r *recorder) AnalyzeStack(_ context.Context, req *pulumirpc.AnalyzeStackRequest) (*pulumirpc.AnalyzeResponse, error) {
+func (r *plainServer) AnalyzeStack(_ context.Context, req *pulumirpc.AnalyzeStackRequest) (*pulumirpc.AnalyzeResponse, error) {
 	r.stack = req
 	return &pulumirpc.AnalyzeResponse{}, nil
 }
@@ -91,7 +91,7 @@ func (r *recorder) AnalyzeStack(_ context.Context, req *pulumirpc.AnalyzeStackRe
 // requests exactly as sent.
 func TestWireOtherServer(t *testing.T) {
 	t.Parallel()
-	rec := &recorder{}
+	rec := &plainServer{}
 	c := newTestClient(t, rec)
 	props, err := structpb.NewStruct(map[string]any{"acl": "private", "tags": map[string]any{"env": "dev"}})
 	if err != nil {

@@ -69,6 +69,8 @@ func baseEnv(pulumiHome string) []string {
 		"PATH=" + tools.dir + string(os.PathListSeparator) + "/usr/bin:/bin",
 		"HOME=" + os.Getenv("HOME"),
 		"PULUMI_HOME=" + pulumiHome,
+		// The findings ledger's spool, when a store is down.
+		"XDG_STATE_HOME=" + filepath.Join(filepath.Dir(pulumiHome), "state"),
 		"PULUMI_CONFIG_PASSPHRASE=e2e-passphrase",
 		"PULUMI_SKIP_UPDATE_CHECK=true",
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true",
