@@ -10,7 +10,9 @@ import (
 
 // migrations are the schema's versions, in order: migration i brings the
 // schema to version i+1. A released migration is never edited; a change
-// is a new one. {serial} is the dialect's auto-increment key. Times are
+// is a new one. {serial} is the dialect's auto-increment key. The
+// grouping indexes end in status and severity, so that `findings list
+// --by` reads an index alone, in group order. Times are
 // Unix nanoseconds, lists JSON text.
 var migrations = []string{
 	`CREATE TABLE runs (
@@ -32,8 +34,9 @@ var migrations = []string{
 		priority TEXT NOT NULL, assignee TEXT NOT NULL,
 		first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, last_run TEXT NOT NULL, updated BIGINT NOT NULL
 	);
-	CREATE INDEX findings_stack ON findings (organization, project, stack);
-	CREATE INDEX findings_policy ON findings (pack, policy);
+	CREATE INDEX findings_stack ON findings (organization, project, stack, status, severity);
+	CREATE INDEX findings_policy ON findings (pack, policy, status, severity);
+	CREATE INDEX findings_resource ON findings (urn, status, severity);
 	CREATE INDEX findings_status ON findings (status);
 	CREATE TABLE sightings (
 		run_id TEXT NOT NULL, finding_id TEXT NOT NULL,
