@@ -72,7 +72,7 @@ test: lint unit fuzz catalog e2e
 
 # Go benchmarks of the engine and the catalog (go test -bench).
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem ./packs/... ./analyzer/
+	$(GO) test -run '^$$' -bench . -benchmem ./packs/... ./analyzer/ ./internal/ledger/
 
 # The load driver against Warden's own analyzer, started as the engine does.
 load:
