@@ -27,6 +27,7 @@ type recorder struct {
 	getenv  func(string) string
 	version string
 	log     func(msg string, args ...any)
+	debug   func(msg string, args ...any)
 
 	mu        sync.Mutex
 	started   time.Time
@@ -100,7 +101,7 @@ func (r *recorder) stack(sess *analyze.Session, fs []findings.Finding, resources
 // finish records the run, once; later calls do nothing. A run that
 // analyzed nothing (the engine only asked what the analyzer is) is not a
 // run.
-func (r *recorder) finish() {
+func (r *recorder) finish(at string) {
 	if r == nil {
 		return
 	}
@@ -111,6 +112,7 @@ func (r *recorder) finish() {
 		return
 	}
 	r.done = true
+	r.debug("recording the run in the findings ledger", "at", at, "kind", r.kind, "complete", r.complete)
 	st := r.sess.Stack
 	run := &ledger.Run{
 		ID: ledger.NewRunID(r.started), Organization: st.Organization, Project: st.Project, Stack: st.Name, Kind: r.kind,

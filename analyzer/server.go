@@ -95,14 +95,14 @@ func NewServer(h *home.Home, loadErr error, opts Options) *Server {
 			getenv = func(string) string { return "" }
 		}
 		s.rec = &recorder{store: opts.Findings, getenv: getenv, version: opts.Version,
-			log: func(msg string, args ...any) { s.log.Warn(msg, args...) }}
+			log: func(msg string, args ...any) { s.log.Warn(msg, args...) }, debug: s.log.Debug}
 	}
 	return s
 }
 
 // Finish records the run in the findings ledger, if it was not already
 // (at Cancel); the plugin calls it when it stops serving.
-func (s *Server) Finish() { s.rec.finish() }
+func (s *Server) Finish() { s.rec.finish("exit") }
 
 // init builds the domain analyzer over the preventative groups and the
 // first session (the whole catalog, until the stack is known).
@@ -443,7 +443,7 @@ func keepInternal(st *structpb.Struct, raw func() (*structpb.Struct, error)) err
 // the ledger never decides anything).
 func (s *Server) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	s.cancelOnce.Do(func() { close(s.cancel) })
-	s.rec.finish()
+	s.rec.finish("cancel")
 	return &emptypb.Empty{}, nil
 }
 
