@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/warden-policy/warden/internal/pgtest"
 )
 
 // secret is the database password of the test program; it must never appear
@@ -59,8 +61,16 @@ func run(m *testing.M) int {
 			return 1
 		}
 	}
+	// The findings ledger's PostgreSQL store, on a throwaway server.
+	if pg, err = pgtest.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "starting PostgreSQL:", err)
+		return 1
+	}
+	defer pg.Stop()
 	return m.Run()
 }
+
+var pg *pgtest.Server
 
 // baseEnv is a hermetic environment for the CLI: no ambient plugins, no
 // downloads, no update checks.

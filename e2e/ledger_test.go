@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,7 +102,28 @@ func (e *env) program(pairs ...string) {
 // deleted resource's too; triage survives later runs.
 func TestFindingsLedger(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, "prod")
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		testFindingsLedger(t, newEnv(t, "prod"))
+	})
+	// The same, with the home switched to PostgreSQL in warden.yaml.
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, "prod")
+		f, err := os.OpenFile(filepath.Join(e.home, "warden.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(f, "findings:\n  store: %q\n", pg.Database(t))
+		f.Close()
+		testFindingsLedger(t, e)
+		if _, err := os.Stat(filepath.Join(e.home, ".warden", "findings.db")); err == nil {
+			t.Error("the home's SQLite file was written although the home names PostgreSQL")
+		}
+	})
+}
+
+func testFindingsLedger(t *testing.T, e *env) {
 	pack := forms[0].pack(e)
 
 	if out, code := e.pulumi("preview", "--policy-pack", pack); code == 0 {
