@@ -220,6 +220,9 @@ type Filter struct {
 	Assignee string
 	// IDs, when set, limits the result to these findings.
 	IDs []string
+	// Packs and Stacks (org/project/stack), when not nil, limit the result
+	// to findings of those packs on those stacks: what a group governs.
+	Packs, Stacks []string
 }
 
 // InputError is a request the ledger refuses: an unknown status, a missing

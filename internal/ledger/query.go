@@ -45,6 +45,18 @@ func (f Filter) where() (string, []any) {
 	in("status", statuses)
 	in("severity", f.Severity)
 	in("id", f.IDs)
+	if f.Packs != nil {
+		in("pack", f.Packs)
+		if len(f.Packs) == 0 {
+			conds = append(conds, "1 = 0")
+		}
+	}
+	if f.Stacks != nil {
+		in("organization || '/' || project || '/' || stack", f.Stacks)
+		if len(f.Stacks) == 0 {
+			conds = append(conds, "1 = 0")
+		}
+	}
 	eq := func(col, v string) {
 		if v != "" {
 			conds = append(conds, col+" = ?")
@@ -73,6 +85,24 @@ func (f Filter) where() (string, []any) {
 		return "", nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// Stacks lists the stacks the ledger has findings of, as org/project/stack.
+func (s *Store) Stacks(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT organization, project, stack FROM findings ORDER BY organization, project, stack`)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var o, p, st string
+		if err := rows.Scan(&o, &p, &st); err != nil {
+			return nil, s.fail(err)
+		}
+		out = append(out, o+"/"+p+"/"+st)
+	}
+	return out, s.fail(rows.Err())
 }
 
 // Findings lists the findings a filter selects, most urgent first.

@@ -102,6 +102,7 @@ type findingsListOptions struct {
 	Policy   string
 	Stack    string
 	Assignee string
+	Group    string
 	Output   string
 }
 
@@ -129,6 +130,7 @@ func newCmdFindingsList(ios *IOStreams, runF func(context.Context, *findingsList
 	cmd.Flags().StringVar(&opts.Policy, "policy", "", "only this policy")
 	cmd.Flags().StringVar(&opts.Stack, "stack", "", "only this stack: stack, project/stack or org/project/stack")
 	cmd.Flags().StringVar(&opts.Assignee, "assignee", "", "only findings assigned to this person")
+	cmd.Flags().StringVar(&opts.Group, "group", "", "only findings of the packs a group of the home lists, on the stacks it selects (by name; tag rules see no tags)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "human", "output: human, json or csv")
 	return cmd
 }
@@ -167,6 +169,11 @@ func findingsListRun(ctx context.Context, opts *findingsListOptions) error {
 		return err
 	}
 	defer s.Close()
+	if opts.Group != "" {
+		if err := groupFilter(ctx, s, opts.Home, opts.Group, &f); err != nil {
+			return err
+		}
+	}
 	if by != "" {
 		groups, err := s.Grouped(ctx, f, by)
 		if err != nil {
@@ -179,6 +186,43 @@ func findingsListRun(ctx context.Context, opts *findingsListOptions) error {
 		return err
 	}
 	return writeFindings(opts.IO.Out, opts.Output, list)
+}
+
+// groupFilter limits f to what a group of the home governs: its packs, on
+// the ledger's stacks it selects. The ledger keeps no stack tags, so a
+// group that selects by stackRule alone selects no stack here.
+func groupFilter(ctx context.Context, s *ledger.Store, homeFlag, name string, f *ledger.Filter) error {
+	h, err := home.Open(home.Find(homeFlag, os.Getenv, ""))
+	if err != nil {
+		return err
+	}
+	var g *home.Group
+	var names []string
+	for _, hg := range h.Groups {
+		names = append(names, hg.Name)
+		if hg.Name == name {
+			g = hg
+		}
+	}
+	if g == nil {
+		return &FlagError{Err: fmt.Errorf("--group %q: the home has no such group (it has %s)", name, strings.Join(names, ", "))}
+	}
+	f.Packs = []string{}
+	for _, p := range g.Packs {
+		f.Packs = append(f.Packs, p.Name)
+	}
+	stacks, err := s.Stacks(ctx)
+	if err != nil {
+		return err
+	}
+	f.Stacks = []string{}
+	for _, st := range stacks {
+		parts := strings.SplitN(st, "/", 3)
+		if ok, _ := g.Selects(home.Stack{Organization: parts[0], Project: parts[1], Name: parts[2]}); ok || g.Mode == home.Audit {
+			f.Stacks = append(f.Stacks, st)
+		}
+	}
+	return nil
 }
 
 func writeFindings(w io.Writer, format string, list []*ledger.Finding) error {

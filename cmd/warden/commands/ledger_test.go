@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -57,6 +58,7 @@ func TestLedgerCommands(t *testing.T) {
 				{"findings", "show", "nosuchfinding"},
 				{"findings", "list", "--by", "color"},
 				{"findings", "list", "--status", "closed"},
+				{"findings", "list", "--group", "nosuchgroup", "--home", "testdata/home"},
 			} {
 				out := run(ExitInput, bad...)
 				if !strings.Contains(out, "error: ") {
@@ -76,6 +78,21 @@ func TestLedgerCommands(t *testing.T) {
 			}
 			if out := run(ExitOK, "findings", "list", "--by", "policy", "-o", "csv"); !strings.HasPrefix(out, "policy,severity,total,open,") {
 				t.Errorf("--by policy -o csv:\n%s", out)
+			}
+			// A group: the findings of its packs on the stacks it selects.
+			for group, packs := range map[string][]string{"production": {"aws-foundations", "clean"}, "nightly": {"aws-foundations", "kubernetes-baseline"}} {
+				var byGroup struct{ Findings []struct{ ID, Pack string } }
+				if err := json.Unmarshal([]byte(run(ExitOK, "findings", "list", "--group", group, "--home", "testdata/home", "-o", "json")), &byGroup); err != nil {
+					t.Fatal(err)
+				}
+				if len(byGroup.Findings) == 0 {
+					t.Errorf("--group %s: no findings", group)
+				}
+				for _, f := range byGroup.Findings {
+					if !slices.Contains(packs, f.Pack) {
+						t.Errorf("--group %s lists a finding of pack %s", group, f.Pack)
+					}
+				}
 			}
 			runs := run(ExitOK, "runs", "list")
 			if !strings.Contains(runs, "analyze") || !strings.Contains(runs, "blocked") {
