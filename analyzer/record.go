@@ -100,16 +100,31 @@ func (r *recorder) stack(sess *analyze.Session, fs []findings.Finding, resources
 
 // finish records the run, once; later calls do nothing. A run that
 // analyzed nothing (the engine only asked what the analyzer is) is not a
-// run.
+// run. The run is built under the lock and saved outside it, so a late
+// Analyze is not held up by the store.
 func (r *recorder) finish(at string) {
 	if r == nil {
 		return
 	}
+	run := r.take(at)
+	if run == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), RecordTimeout)
+	defer cancel()
+	if w := ledger.Save(ctx, r.store, r.getenv, run); w != "" {
+		r.log(w)
+	}
+}
+
+// take ends the recording and returns the run, nil if there is none or it
+// was taken already.
+func (r *recorder) take(at string) *ledger.Run {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.done || r.sess == nil {
 		r.done = true
-		return
+		return nil
 	}
 	r.done = true
 	r.debug("recording the run in the findings ledger", "at", at, "kind", r.kind, "complete", r.complete)
@@ -140,9 +155,5 @@ func (r *recorder) finish(at string) {
 			run.Blocked = true
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), RecordTimeout)
-	defer cancel()
-	if w := ledger.Save(ctx, r.store, r.getenv, run); w != "" {
-		r.log(w)
-	}
+	return run
 }
