@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/warden-policy/warden/packs/home"
 )
 
 const findingColumns = `id, organization, project, stack, pack, policy, urn, type, severity, level, kind, message, exception, status, reason, priority, assignee, first_seen, last_seen, last_run, updated`
@@ -399,4 +401,38 @@ func (s *Store) Run(ctx context.Context, id string) (*Run, []RunSighting, error)
 		out = append(out, sg)
 	}
 	return r, out, s.fail(rows.Err())
+}
+
+// ForGroup limits f to what a group of the home governs: its packs, on the
+// ledger's stacks it selects (an audit group: every stack). The ledger
+// keeps no stack tags, so a group that selects by stackRule alone selects
+// no stack here.
+func (s *Store) ForGroup(ctx context.Context, h *home.Home, name string, f *Filter) error {
+	var g *home.Group
+	var names []string
+	for _, hg := range h.Groups {
+		names = append(names, hg.Name)
+		if hg.Name == name {
+			g = hg
+		}
+	}
+	if g == nil {
+		return &InputError{Msg: fmt.Sprintf("the home has no group %q (it has %s)", name, strings.Join(names, ", "))}
+	}
+	f.Packs = []string{}
+	for _, p := range g.Packs {
+		f.Packs = append(f.Packs, p.Name)
+	}
+	stacks, err := s.Stacks(ctx)
+	if err != nil {
+		return err
+	}
+	f.Stacks = []string{}
+	for _, ref := range stacks {
+		parts := strings.SplitN(ref, "/", 3)
+		if ok, _ := g.Selects(home.Stack{Organization: parts[0], Project: parts[1], Name: parts[2]}); ok || g.Mode == home.Audit {
+			f.Stacks = append(f.Stacks, ref)
+		}
+	}
+	return nil
 }

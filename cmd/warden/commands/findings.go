@@ -170,7 +170,11 @@ func findingsListRun(ctx context.Context, opts *findingsListOptions) error {
 	}
 	defer s.Close()
 	if opts.Group != "" {
-		if err := groupFilter(ctx, s, opts.Home, opts.Group, &f); err != nil {
+		h, err := home.Open(home.Find(opts.Home, os.Getenv, ""))
+		if err != nil {
+			return err
+		}
+		if err := s.ForGroup(ctx, h, opts.Group, &f); err != nil {
 			return err
 		}
 	}
@@ -186,43 +190,6 @@ func findingsListRun(ctx context.Context, opts *findingsListOptions) error {
 		return err
 	}
 	return writeFindings(opts.IO.Out, opts.Output, list)
-}
-
-// groupFilter limits f to what a group of the home governs: its packs, on
-// the ledger's stacks it selects. The ledger keeps no stack tags, so a
-// group that selects by stackRule alone selects no stack here.
-func groupFilter(ctx context.Context, s *ledger.Store, homeFlag, name string, f *ledger.Filter) error {
-	h, err := home.Open(home.Find(homeFlag, os.Getenv, ""))
-	if err != nil {
-		return err
-	}
-	var g *home.Group
-	var names []string
-	for _, hg := range h.Groups {
-		names = append(names, hg.Name)
-		if hg.Name == name {
-			g = hg
-		}
-	}
-	if g == nil {
-		return &FlagError{Err: fmt.Errorf("--group %q: the home has no such group (it has %s)", name, strings.Join(names, ", "))}
-	}
-	f.Packs = []string{}
-	for _, p := range g.Packs {
-		f.Packs = append(f.Packs, p.Name)
-	}
-	stacks, err := s.Stacks(ctx)
-	if err != nil {
-		return err
-	}
-	f.Stacks = []string{}
-	for _, st := range stacks {
-		parts := strings.SplitN(st, "/", 3)
-		if ok, _ := g.Selects(home.Stack{Organization: parts[0], Project: parts[1], Name: parts[2]}); ok || g.Mode == home.Audit {
-			f.Stacks = append(f.Stacks, st)
-		}
-	}
-	return nil
 }
 
 func writeFindings(w io.Writer, format string, list []*ledger.Finding) error {

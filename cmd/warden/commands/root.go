@@ -59,6 +59,7 @@ func NewRootCmd(ios *IOStreams) *cobra.Command {
 		newCmdFindings(ios),
 		newCmdRuns(ios),
 		newCmdCompliance(ios, nil),
+		newCmdConsole(ios, nil),
 		newCmdVersion(ios),
 	)
 	return root
