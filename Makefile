@@ -42,7 +42,8 @@ lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # The ledger's PostgreSQL store is tested against a real server the tests
-# start themselves (internal/pgtest); test-setup installs its binaries.
+# start themselves (internal/pgtest), the console in headless Chromium;
+# test-setup installs both from Debian's packages when they are missing.
 test-setup:
 	bash scripts/test-setup.sh
 

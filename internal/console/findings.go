@@ -141,15 +141,21 @@ func (s *Server) findingsIssues(w http.ResponseWriter, r *http.Request) {
 	if sev := q.Get("severity"); sev != "" {
 		f.Severity = []string{sev}
 	}
+	// A page shows the most urgent 500; the rest are counted.
+	f.Limit = 500
 	list, err := st.Findings(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, http.StatusServiceUnavailable, err)
 		return
 	}
-	const max = 500
 	more := 0
-	if len(list) > max {
-		more, list = len(list)-max, list[:max]
+	if len(list) == f.Limit {
+		total, err := st.Count(r.Context(), f)
+		if err != nil {
+			s.fail(w, r, http.StatusServiceUnavailable, err)
+			return
+		}
+		more = total - len(list)
 	}
 	s.render(w, r, http.StatusOK, "issues", page{Title: "Issues", Nav: "findings", Data: map[string]any{
 		"Findings": list, "More": more, "Status": status, "Severity": q.Get("severity"), "Pack": q.Get("pack"),

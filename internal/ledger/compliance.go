@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
-	"strings"
 )
 
 func sortGroups(gs []Group) {
@@ -74,32 +73,51 @@ func (s *Store) Compliance(ctx context.Context) (*Compliance, error) {
 	if err := runs.Err(); err != nil {
 		return nil, s.fail(err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT organization, project, stack, pack, policy, urn, severity FROM findings WHERE status IN ('open', 'in-progress') AND exception = ''`)
+	// Aggregated in the database: a ledger of a million findings is not
+	// read into memory. One pass gives the failing policy × stack pairs and
+	// the table, another the failing resources per stack.
+	const open = ` WHERE status IN ('open', 'in-progress') AND exception = ''`
+	rows, err := s.db.QueryContext(ctx, `SELECT organization, project, stack, pack, policy, severity, COUNT(*) FROM findings`+open+
+		` GROUP BY organization, project, stack, pack, policy, severity`)
 	if err != nil {
 		return nil, s.fail(err)
 	}
 	defer rows.Close()
 	failingPairs := map[string]bool{}
-	failingURNs := map[string]bool{}
 	cells := map[[2]string]map[string]int{}
 	for rows.Next() {
-		var org, project, stack, pack, policy, urn, sev string
-		if err := rows.Scan(&org, &project, &stack, &pack, &policy, &urn, &sev); err != nil {
+		var org, project, stack, pack, policy, sev string
+		var n int
+		if err := rows.Scan(&org, &project, &stack, &pack, &policy, &sev, &n); err != nil {
 			return nil, s.fail(err)
 		}
 		key := org + "/" + project + "/" + stack
 		failingPairs[key+"\x00"+pack+"/"+policy] = true
-		if urn != "" {
-			failingURNs[key+"\x00"+urn] = true
-		}
 		c := cells[[2]string{key, pack}]
 		if c == nil {
 			c = map[string]int{}
 			cells[[2]string{key, pack}] = c
 		}
-		c[sev]++
+		c[sev] += n
 	}
 	if err := rows.Err(); err != nil {
+		return nil, s.fail(err)
+	}
+	failingResources := map[string]int{}
+	res, err := s.db.QueryContext(ctx, `SELECT organization, project, stack, COUNT(DISTINCT urn) FROM findings`+open+` AND urn <> '' GROUP BY organization, project, stack`)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	defer res.Close()
+	for res.Next() {
+		var org, project, stack string
+		var n int
+		if err := res.Scan(&org, &project, &stack, &n); err != nil {
+			return nil, s.fail(err)
+		}
+		failingResources[org+"/"+project+"/"+stack] = n
+	}
+	if err := res.Err(); err != nil {
 		return nil, s.fail(err)
 	}
 	out := &Compliance{PolicyScore: 1, ResourceScore: 1, Table: []Cell{}}
@@ -112,9 +130,9 @@ func (s *Store) Compliance(ctx context.Context) (*Compliance, error) {
 			}
 		}
 	}
-	for k := range failingURNs {
-		if stacks[k[:strings.IndexByte(k, 0)]] != nil {
-			out.Failing++
+	for k, n := range failingResources {
+		if stacks[k] != nil {
+			out.Failing += n
 		}
 	}
 	if out.Pairs > 0 {

@@ -223,6 +223,8 @@ type Filter struct {
 	// Packs and Stacks (org/project/stack), when not nil, limit the result
 	// to findings of those packs on those stacks: what a group governs.
 	Packs, Stacks []string
+	// Limit, when positive, caps how many findings Findings returns.
+	Limit int
 }
 
 // InputError is a request the ledger refuses: an unknown status, a missing

@@ -110,8 +110,11 @@ func (s *Store) Stacks(ctx context.Context) ([]string, error) {
 // Findings lists the findings a filter selects, most urgent first.
 func (s *Store) Findings(ctx context.Context, f Filter) ([]*Finding, error) {
 	where, args := f.where()
-	rows, err := s.db.QueryContext(ctx, s.dialect.q(`SELECT `+findingColumns+` FROM findings`+where+
-		` ORDER BY priority, organization, project, stack, pack, policy, urn`), args...)
+	query := `SELECT ` + findingColumns + ` FROM findings` + where + ` ORDER BY priority, organization, project, stack, pack, policy, urn`
+	if f.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, s.dialect.q(query), args...)
 	if err != nil {
 		return nil, s.fail(err)
 	}
@@ -125,6 +128,14 @@ func (s *Store) Findings(ctx context.Context, f Filter) ([]*Finding, error) {
 		out = append(out, fd)
 	}
 	return out, s.fail(rows.Err())
+}
+
+// Count is how many findings a filter selects.
+func (s *Store) Count(ctx context.Context, f Filter) (int, error) {
+	where, args := f.where()
+	var n int
+	err := s.db.QueryRowContext(ctx, s.dialect.q(`SELECT COUNT(*) FROM findings`+where), args...).Scan(&n)
+	return n, s.fail(err)
 }
 
 // Group is one line of a grouped listing: findings counted by status.

@@ -37,7 +37,7 @@ var migrations = []string{
 	CREATE INDEX findings_stack ON findings (organization, project, stack, status, severity);
 	CREATE INDEX findings_policy ON findings (pack, policy, status, severity);
 	CREATE INDEX findings_resource ON findings (urn, status, severity);
-	CREATE INDEX findings_status ON findings (status);
+	CREATE INDEX findings_active ON findings (organization, project, stack, pack, policy, severity, urn) WHERE status IN ('open', 'in-progress') AND exception = '';
 	CREATE TABLE sightings (
 		run_id TEXT NOT NULL, finding_id TEXT NOT NULL,
 		pack TEXT NOT NULL, policy TEXT NOT NULL, urn TEXT NOT NULL,
