@@ -360,3 +360,52 @@ func TestAddPackAndTriage(t *testing.T) {
 		}
 	}
 }
+
+// TestPublish: a pack version published from a directory through the form,
+// tested first; an untested one is refused.
+func TestPublish(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Options{})
+	src := filepath.Join(t.TempDir(), "acme-rules")
+	write := func(rel, data string) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(src, rel)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, rel), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("pack.yaml", `name: acme-rules
+version: 0.1.0
+description: Acme's rules.
+policies:
+  - name: bucket-named
+    description: Buckets have a name.
+    enforcementLevel: advisory
+    resourceTypes: [aws:s3/bucket:Bucket]
+    violation: '!has(resource.props.bucket)'
+`)
+	if code, _ := f.post("/packs", "/packs/publish", url.Values{"dir": {src}}); code != http.StatusBadRequest {
+		t.Errorf("an untested pack: %d", code)
+	}
+	write("tests/t.yaml", `apiVersion: warden/v1
+kind: PackTest
+cases:
+  - name: named
+    resource: {type: aws:s3/bucket:Bucket, props: {bucket: x}}
+    expect: {bucket-named: pass}
+  - name: unnamed
+    resource: {type: aws:s3/bucket:Bucket, props: {}}
+    expect: {bucket-named: violation}
+`)
+	code, body := f.post("/packs", "/packs/publish", url.Values{"dir": {src}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("publish: %d\n%s", code, body)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "packs", "acme-rules", "0.1.0", "pack.yaml")); err != nil {
+		t.Error(err)
+	}
+	if _, page := f.get("/packs"); !strings.Contains(page, "acme-rules") {
+		t.Error("the published pack is not in the organization's packs")
+	}
+}

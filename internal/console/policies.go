@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"slices"
 	"sort"
@@ -23,6 +24,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /packs", s.packs)
 	s.mux.HandleFunc("GET /packs/{name}", s.pack)
 	s.mux.HandleFunc("POST /packs/add", s.addPack)
+	s.mux.HandleFunc("POST /packs/publish", s.publishPack)
 	s.mux.HandleFunc("GET /groups", s.groups)
 	s.mux.HandleFunc("GET /groups/new", s.groupForm)
 	s.mux.HandleFunc("POST /groups/new", s.createGroup)
@@ -228,6 +230,34 @@ func (s *Server) addPack(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	done(w, r, "/packs/"+name, "added "+name+" to the organization")
+}
+
+// publishPack publishes a pack version from a directory, as warden packs
+// publish does: validated, its tests run and passing, immutable once
+// published.
+func (s *Server) publishPack(w http.ResponseWriter, r *http.Request) {
+	dir := strings.TrimSpace(r.PostFormValue("dir"))
+	if s.opts.Home == "" || dir == "" {
+		s.fail(w, r, http.StatusBadRequest, errors.New("give the pack's directory, on the machine the console runs on"))
+		return
+	}
+	pub, err := home.Publish(r.Context(), s.opts.Home, dir)
+	var pe *home.PublishError
+	var list spec.ErrorList
+	var perr *fs.PathError
+	switch {
+	case errors.As(err, &pe), errors.As(err, &list), errors.As(err, &perr):
+		s.fail(w, r, http.StatusBadRequest, err)
+		return
+	case err != nil:
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	what := fmt.Sprintf("published %s@%s (%d policies, %d test cases)", pub.Pack.Name, pub.Pack.Version, len(pub.Pack.Policies), pub.Cases)
+	if pub.Unchanged {
+		what = fmt.Sprintf("%s@%s is already published, unchanged", pub.Pack.Name, pub.Pack.Version)
+	}
+	done(w, r, "/packs/"+pub.Pack.Name+"?version="+pub.Pack.Version, what)
 }
 
 // groupRow is one line of the Policy Groups table.

@@ -55,6 +55,7 @@ func exitCode(err error, ios *IOStreams) int {
 	var nh *home.NotHomeError
 	var be *home.BadEditError
 	var le *ledger.InputError
+	var pub *home.PublishError
 	var se *ledger.StoreError
 	switch {
 	case errors.As(err, &fe):
@@ -62,7 +63,7 @@ func exitCode(err error, ios *IOStreams) int {
 		return ExitInput
 	// A refused edit (one warden cannot make safely) wrote nothing and says
 	// where to look: bad input, like an invalid file.
-	case errors.As(err, &ie), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &nh), errors.As(err, &be), errors.As(err, &le):
+	case errors.As(err, &ie), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &nh), errors.As(err, &be), errors.As(err, &le), errors.As(err, &pub):
 		fmt.Fprintf(ios.ErrOut, "error: %v\n", err)
 		return ExitInput
 	// A findings store that cannot be reached or read: the environment,

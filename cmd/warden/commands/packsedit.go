@@ -1,10 +1,8 @@
 package commands
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,9 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/warden-policy/warden/packs/builtin"
-	"github.com/warden-policy/warden/packs/engine"
 	"github.com/warden-policy/warden/packs/home"
-	"github.com/warden-policy/warden/packs/packtest"
 	"github.com/warden-policy/warden/packs/spec"
 )
 
@@ -104,166 +100,20 @@ func newCmdPacksPublish(ios *IOStreams, runF func(context.Context, *packsPublish
 }
 
 func packsPublishRun(ctx context.Context, opts *packsPublishOptions) error {
-	ios, src := opts.IO, opts.Dir
 	hdir, err := homeDir(opts.Home)
 	if err != nil {
 		return err
 	}
-	// Read the files first: a symlink or special file is refused before the
-	// loaders below follow it.
-	files, err := packFiles(src)
+	pub, err := home.Publish(ctx, hdir, opts.Dir)
 	if err != nil {
 		return err
 	}
-	p, err := engine.Load(src)
-	if err != nil {
-		return err
-	}
-	suites, err := packtest.LoadSuites(src)
-	if err != nil {
-		return err
-	}
-	results, err := packtest.Run(ctx, p, suites)
-	if err != nil {
-		return &InputError{Err: err}
-	}
-	if len(results) == 0 {
-		return &InputError{Err: fmt.Errorf("pack %s has no test cases: a published pack is a tested pack", p)}
-	}
-	for _, r := range results {
-		if !r.Passed() {
-			return &InputError{Err: fmt.Errorf("pack %s does not pass its tests (warden test %s): not published", p, src)}
-		}
-	}
-	if !pathSafe(p.Name) || !pathSafe(p.Version) {
-		return &InputError{Err: fmt.Errorf("pack %q version %q cannot name a folder of the home", p.Name, p.Version)}
-	}
-	if slices.Contains(builtin.Names(), p.Name) {
-		return &InputError{Err: fmt.Errorf("%q is the name of a built-in pack: pick another", p.Name)}
-	}
-	dest := filepath.Join(hdir, home.PacksDir, p.Name, p.Version)
-	// The copy happens under the home's lock, so that a packs remove or
-	// another publish cannot interleave with it. Only the lock: a
-	// warden.yaml that names this pack before it is published does not
-	// load yet, and must not stop the publish that fixes it.
-	unlock, err := home.Lock(hdir)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if _, err := os.Stat(dest); err == nil {
-		existing, err := packFiles(dest)
-		if err != nil {
-			return err
-		}
-		if !sameFiles(files, existing) {
-			return &InputError{Err: fmt.Errorf("%s@%s is already published with different content: a published version is immutable, bump the version", p.Name, p.Version)}
-		}
-		fmt.Fprintf(ios.Out, "%s@%s is already published, unchanged\n", p.Name, p.Version)
+	if pub.Unchanged {
+		fmt.Fprintf(opts.IO.Out, "%s@%s is already published, unchanged\n", pub.Pack.Name, pub.Pack.Version)
 		return nil
 	}
-	tmp, err := os.MkdirTemp(filepath.Join(hdir, home.PacksDir), ".publish-*")
-	if err != nil {
-		if err := os.MkdirAll(filepath.Join(hdir, home.PacksDir), 0o755); err != nil {
-			return err
-		}
-		if tmp, err = os.MkdirTemp(filepath.Join(hdir, home.PacksDir), ".publish-*"); err != nil {
-			return err
-		}
-	}
-	defer os.RemoveAll(tmp)
-	// MkdirTemp makes a 0700 folder, which would become the version folder:
-	// every user of a shared home must be able to read a published pack, so
-	// folders are 0755 and files 0644 whatever the umask.
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	for rel, data := range files {
-		target := filepath.Join(tmp, rel)
-		if sub := filepath.Dir(target); sub != tmp {
-			if err := os.MkdirAll(sub, 0o755); err != nil {
-				return err
-			}
-			if err := os.Chmod(sub, 0o755); err != nil {
-				return err
-			}
-		}
-		if err := os.WriteFile(target, data, 0o644); err != nil {
-			return err
-		}
-		if err := os.Chmod(target, 0o644); err != nil {
-			return err
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, dest); err != nil {
-		return err
-	}
-	fmt.Fprintf(ios.Out, "published %s@%s to %s (%d policies, %d test cases)\n", p.Name, p.Version, dest, len(p.Policies), len(results))
+	fmt.Fprintf(opts.IO.Out, "published %s@%s to %s (%d policies, %d test cases)\n", pub.Pack.Name, pub.Pack.Version, pub.Dest, len(pub.Pack.Policies), pub.Cases)
 	return nil
-}
-
-// pathSafe reports whether s can be one folder name under packs/: a
-// pack name or version, never "..", "." or a path.
-func pathSafe(s string) bool {
-	return strings.Trim(s, ".") != "" && !strings.ContainsAny(s, `/\`) && s == filepath.Base(s)
-}
-
-// packFiles reads pack.yaml and tests/ of a pack directory. What it reads
-// is copied into the home, so it must be the pack's own regular files: a
-// symlink (which could bring any file of the publisher's machine into a
-// shared home) or a special file is refused, naming the path.
-func packFiles(dir string) (map[string][]byte, error) {
-	out := map[string][]byte{}
-	// The folder named on the command line may itself be a link: follow
-	// that one, and no other.
-	dir, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return nil, err
-	}
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		published := rel == spec.PackFile || rel == "tests" || strings.HasPrefix(rel, "tests"+string(filepath.Separator))
-		if rel != "." && published && !d.IsDir() && !d.Type().IsRegular() {
-			what := "a special file"
-			if d.Type()&fs.ModeSymlink != 0 {
-				what = "a symbolic link"
-			}
-			return &InputError{Err: fmt.Errorf("%s is %s: a published pack holds only regular files and folders (copy the file in instead)", path, what)}
-		}
-		if d.IsDir() {
-			if rel != "." && rel != "tests" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if published {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			out[rel] = data
-		}
-		return nil
-	})
-	return out, err
-}
-
-func sameFiles(a, b map[string][]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if !bytes.Equal(v, b[k]) {
-			return false
-		}
-	}
-	return true
 }
 
 type packsRemoveOptions struct {
@@ -293,7 +143,7 @@ func newCmdPacksRemove(ios *IOStreams, runF func(context.Context, *packsRemoveOp
 
 func packsRemoveRun(opts *packsRemoveOptions) error {
 	name, version, ok := strings.Cut(opts.Ref, "@")
-	if !ok || !spec.ValidName(name) || !pathSafe(name) || !pathSafe(version) {
+	if !ok || !spec.ValidName(name) || !home.PathSafe(name) || !home.PathSafe(version) {
 		return &FlagError{Err: fmt.Errorf("packs remove %q: want NAME@VERSION", opts.Ref)}
 	}
 	if _, err := semver.StrictNewVersion(version); err != nil {
