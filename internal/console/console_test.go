@@ -409,3 +409,26 @@ cases:
 		t.Error("the published pack is not in the organization's packs")
 	}
 }
+
+// TestBackendStacks: the group form offers the backend's stacks (both
+// layouts) with the ledger's.
+func TestBackendStacks(t *testing.T) {
+	t.Parallel()
+	backend := t.TempDir()
+	for _, rel := range []string{".pulumi/stacks/web/staging.json", ".pulumi/stacks/web/prod.json.gz", ".pulumi/stacks/legacy.json"} {
+		p := filepath.Join(backend, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := newFixture(t, Options{Backend: "file://" + backend})
+	_, body := f.get("/groups/new?mode=preventative")
+	for _, want := range []string{`value="acme/web/staging"`, `value="acme/web/prod"`, `value="acme/*/legacy"`, `value="acme/shop/prod"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the form does not offer %s", want)
+		}
+	}
+}

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/warden-policy/warden/internal/stackexport"
 	"github.com/warden-policy/warden/packs/builtin"
 	"github.com/warden-policy/warden/packs/engine"
 	"github.com/warden-policy/warden/packs/home"
@@ -369,14 +371,41 @@ func (s *Server) groupForm(w http.ResponseWriter, r *http.Request) {
 			d.Packs = append(d.Packs, a.Pack.Name)
 		}
 	}
-	if st, err := s.store(r.Context()); err == nil && st != nil {
-		d.Known, _ = st.Stacks(r.Context())
-	}
+	d.Known = s.knownStacks(r, h)
 	title := "Create " + d.Mode + " policy group"
 	if d.Edit {
 		title = "Edit policy group " + d.Name
 	}
 	s.render(w, r, http.StatusOK, "group", page{Title: title, Nav: "groups", Data: d})
+}
+
+// knownStacks are the stacks a form offers: the backend's (--backend) and
+// those the ledger has findings of, as org/project/stack.
+func (s *Server) knownStacks(r *http.Request, h *home.Home) []string {
+	var out []string
+	if s.opts.Backend != "" {
+		dir := strings.TrimPrefix(s.opts.Backend, "file://")
+		files, _ := stackexport.Discover(dir)
+		root := filepath.Join(dir, ".pulumi", "stacks")
+		for _, f := range files {
+			rel, err := filepath.Rel(root, f)
+			if err != nil {
+				continue
+			}
+			rel = strings.TrimSuffix(strings.TrimSuffix(filepath.ToSlash(rel), ".gz"), ".json")
+			project, stack, ok := strings.Cut(rel, "/")
+			if !ok { // the legacy layout names no project
+				project, stack = "*", rel
+			}
+			out = append(out, h.Org("")+"/"+project+"/"+stack)
+		}
+	}
+	if st, err := s.store(r.Context()); err == nil && st != nil {
+		seen, _ := st.Stacks(r.Context())
+		out = append(out, seen...)
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
 }
 
 func findGroup(h *home.Home, name string) *home.Group {
@@ -568,10 +597,7 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	data := map[string]any{"Stack": r.URL.Query().Get("stack")}
-	if st, err := s.store(r.Context()); err == nil && st != nil {
-		data["Known"], _ = st.Stacks(r.Context())
-	}
+	data := map[string]any{"Stack": r.URL.Query().Get("stack"), "Known": s.knownStacks(r, h)}
 	if ref := r.URL.Query().Get("stack"); ref != "" {
 		parts := strings.Split(ref, "/")
 		if len(parts) != 3 || slices.Contains(parts, "") {

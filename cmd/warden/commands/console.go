@@ -26,6 +26,7 @@ type consoleOptions struct {
 	Token    string
 	ReadOnly bool
 	Actor    string
+	Backend  string
 	// ready, when set (by tests), gets the address the console serves on.
 	ready func(addr string)
 }
@@ -55,6 +56,7 @@ func newCmdConsole(ios *IOStreams, runF func(context.Context, *consoleOptions) e
 	cmd.Flags().StringVar(&opts.Listen, "listen", "127.0.0.1:7080", "address to serve on (beyond loopback only with --token)")
 	cmd.Flags().StringVar(&opts.Token, "token", "", "access token every request must carry (default $"+EnvConsoleToken+")")
 	cmd.Flags().BoolVar(&opts.ReadOnly, "read-only", false, "serve the pages without any form")
+	cmd.Flags().StringVar(&opts.Backend, "backend", "", "a self-managed backend folder (file://DIR) whose stacks the group forms offer")
 	cmd.Flags().StringVar(&opts.Actor, "actor", "", "who triage edits are recorded as (default $WARDEN_ACTOR, else your user name)")
 	return cmd
 }
@@ -75,7 +77,7 @@ func consoleRun(ctx context.Context, opts *consoleOptions) error {
 		}
 	}
 	srv, err := console.New(opts.Listen, console.Options{
-		Home: dir, Store: opts.url(h), Token: opts.Token, ReadOnly: opts.ReadOnly, Actor: actor + " (console)", Getenv: os.Getenv,
+		Home: dir, Store: opts.url(h), Token: opts.Token, ReadOnly: opts.ReadOnly, Actor: actor + " (console)", Getenv: os.Getenv, Backend: opts.Backend,
 	})
 	if errors.Is(err, console.ErrNeedToken) {
 		return &FlagError{Err: err}
