@@ -323,6 +323,15 @@ func TestGroupForms(t *testing.T) {
 	if f.wardenYAML() != before {
 		t.Error("a refused edit changed warden.yaml")
 	}
+	code, body = f.post("/groups/new?mode=audit", "/groups/new", url.Values{
+		"name": {"weekly"}, "mode": {"audit"}, "stacks": {"file://../state"}, "pack:kubernetes-baseline": {"include"},
+	})
+	if code != http.StatusSeeOther {
+		t.Fatalf("create an audit group: %d\n%s", code, body)
+	}
+	if y := f.wardenYAML(); !strings.Contains(y, "- name: weekly\n    mode: audit\n    sources: ['file://../state']") {
+		t.Errorf("the audit group:\n%s", y)
+	}
 	if code, body := f.post("/groups", "/groups/staging/remove", url.Values{}); code != http.StatusSeeOther {
 		t.Fatalf("remove: %d\n%s", code, body)
 	}
