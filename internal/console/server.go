@@ -32,6 +32,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/warden-policy/warden/internal/findings"
 	"github.com/warden-policy/warden/internal/ledger"
 	"github.com/warden-policy/warden/packs/home"
 )
@@ -133,7 +134,7 @@ func (s *Server) parse() error {
 	funcs := template.FuncMap{
 		"pct":      func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
 		"join":     strings.Join,
-		"resource": resourceName,
+		"resource": findings.ResourceName,
 		"date":     func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
 		"heat": func(n int) string {
 			switch {
@@ -354,19 +355,4 @@ func (s *Server) Close() error {
 		return s.st.Close()
 	}
 	return nil
-}
-
-func resourceName(urn string) string {
-	if urn == "" {
-		return "(stack)"
-	}
-	parts := strings.Split(urn, "::")
-	if len(parts) >= 4 {
-		typ := parts[2]
-		if i := strings.LastIndex(typ, "$"); i >= 0 {
-			typ = typ[i+1:]
-		}
-		return typ + "::" + parts[len(parts)-1]
-	}
-	return urn
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/urn"
+
 	"github.com/warden-policy/warden/packs/engine"
 	"github.com/warden-policy/warden/packs/home"
 	"github.com/warden-policy/warden/packs/spec"
@@ -225,4 +227,17 @@ func ID(organization, project, stack, pack, policy, urn string) string {
 		h.Write([]byte{0})
 	}
 	return strings.ToLower(base32.StdEncoding.EncodeToString(h.Sum(nil))[:12])
+}
+
+// ResourceName is the part of a URN people read: the resource's type
+// (without its parents) and name, "(stack)" for a stack policy's finding.
+func ResourceName(s string) string {
+	if s == "" {
+		return "(stack)"
+	}
+	u, err := urn.Parse(s)
+	if err != nil {
+		return s
+	}
+	return string(u.Type()) + "::" + u.Name()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/warden-policy/warden/internal/analyze"
+	"github.com/warden-policy/warden/internal/findings"
 	"github.com/warden-policy/warden/internal/ledger"
 	"github.com/warden-policy/warden/internal/version"
 	"github.com/warden-policy/warden/packs/home"
@@ -221,25 +222,9 @@ func writeFindings(w io.Writer, format string, list []*ledger.Finding) error {
 			status += " (excepted)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.ID, status, f.Priority, f.Severity, f.Organization+"/"+f.Project+"/"+f.Stack,
-			f.Pack+"/"+f.Policy, resourceName(f.URN), f.Assignee)
+			f.Pack+"/"+f.Policy, findings.ResourceName(f.URN), f.Assignee)
 	}
 	return tw.Flush()
-}
-
-// resourceName is a URN's type and name, the part people read.
-func resourceName(urn string) string {
-	if urn == "" {
-		return "(stack)"
-	}
-	parts := strings.Split(urn, "::")
-	if len(parts) >= 4 {
-		typ := parts[2]
-		if i := strings.LastIndex(typ, "$"); i >= 0 {
-			typ = typ[i+1:]
-		}
-		return typ + "::" + parts[len(parts)-1]
-	}
-	return urn
 }
 
 func writeGroups(w io.Writer, format string, by ledger.Grouping, groups []ledger.Group) error {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/warden-policy/warden/internal/findings"
 	"github.com/warden-policy/warden/internal/ledger"
 )
 
@@ -156,7 +157,7 @@ func runsShowRun(ctx context.Context, opts *runsShowOptions) error {
 		if sg.Blocks() {
 			mark = "!"
 		}
-		fmt.Fprintf(w, "%s %s  %-9s %s/%s  %s\n", mark, sg.Finding, sg.Level, sg.Pack, sg.Policy, resourceName(sg.URN))
+		fmt.Fprintf(w, "%s %s  %-9s %s/%s  %s\n", mark, sg.Finding, sg.Level, sg.Pack, sg.Policy, findings.ResourceName(sg.URN))
 	}
 	return nil
 }
