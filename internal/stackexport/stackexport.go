@@ -190,8 +190,14 @@ func Read(r io.Reader) (*Stack, error) {
 		if r.Delete {
 			continue // pending deletion: not part of the stack's state
 		}
-		if s.Name == "" {
-			s.Name, s.Project = urnStack(r.URN)
+		if s.Project == "" {
+			// A legacy checkpoint names its stack alone: the URNs say
+			// the project.
+			name, project := urnStack(r.URN)
+			if s.Name == "" {
+				s.Name = name
+			}
+			s.Project = project
 		}
 		base := engine.Resource{
 			URN: r.URN, Type: r.Type, Name: urnName(r.URN), Parent: r.Parent,

@@ -87,7 +87,18 @@ type Group struct {
 type Source struct {
 	Pos  spec.Pos
 	Text string
-	Path string // resolved against the home's directory
+	Path string // resolved against the home's directory; "" for a cloud backend
+	URL  string // a cloud backend's URL (s3://, gs://, azblob://), as pulumi login takes it
+}
+
+// cloudSource reports whether a source is a cloud backend URL.
+func cloudSource(s string) bool {
+	for _, p := range []string{"s3://", "gs://", "azblob://"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // PackEntry is one pack of a group, resolved to a compiled pack.
@@ -259,12 +270,17 @@ func (d *decoder) group(dir string, n *yaml.Node) *Group {
 			g.Rule = r
 		case "sources":
 			sourcesNode = v
-			if d.Kind(v, yaml.SequenceNode, "a list of stack export files or file:// backend folders") {
+			if d.Kind(v, yaml.SequenceNode, "a list of stack export files or backend URLs") {
 				for _, sn := range v.Content {
 					text := d.Str(sn)
+					if cloudSource(text) {
+						// Read through the backend URL as pulumi login takes it.
+						g.Sources = append(g.Sources, Source{Pos: d.Pos(sn), Text: text, URL: text})
+						continue
+					}
 					p := strings.TrimPrefix(text, "file://")
 					if strings.Contains(p, "://") {
-						d.Errorf(sn, spec.CodeSchema, "source %q: only stack export files and file:// backend folders can be audited", text)
+						d.Errorf(sn, spec.CodeSchema, "source %q: only stack export files and backend URLs (file://, s3://, gs://, azblob://) can be audited", text)
 						continue
 					}
 					if !filepath.IsAbs(p) && dir != "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/warden-policy/warden/internal/analyze"
+	"github.com/warden-policy/warden/internal/backend"
 	"github.com/warden-policy/warden/internal/ledger"
 	"github.com/warden-policy/warden/internal/report"
 	"github.com/warden-policy/warden/internal/stackexport"
@@ -63,7 +64,7 @@ func stackFiles(sources []string) ([]string, error) {
 	for _, src := range sources {
 		p := strings.TrimPrefix(src, "file://")
 		if strings.Contains(p, "://") {
-			return nil, &InputError{Err: fmt.Errorf("source %q: only stack export files and file:// backend folders can be audited", src)}
+			return nil, &InputError{Err: fmt.Errorf("source %q: only stack export files and backend URLs (file://, s3://, gs://, azblob://) can be audited", src)}
 		}
 		st, err := os.Stat(p)
 		if err != nil {
@@ -82,6 +83,58 @@ func stackFiles(sources []string) ([]string, error) {
 	return out, nil
 }
 
+// auditTarget is one stack to audit and how to read it. A stack found in
+// a backend that cannot be read is reported and skipped; a file named on
+// the command line that cannot be read is bad input.
+type auditTarget struct {
+	name        string
+	read        func(context.Context) (*stackexport.Stack, error)
+	fromBackend bool
+}
+
+// auditTargets expands sources: files, file:// folders, and the cloud
+// backends pulumi login takes (s3://, gs://, azblob://), whose stacks are
+// listed through package backend. A backend that cannot be opened or
+// listed is a failure of its own, reported with the others.
+func auditTargets(ctx context.Context, sources []string, failed func(name string, err error)) ([]auditTarget, func(), error) {
+	var out []auditTarget
+	var opened []*backend.Backend
+	closeAll := func() {
+		for _, b := range opened {
+			b.Close()
+		}
+	}
+	for _, src := range sources {
+		if !backend.IsURL(src) || strings.HasPrefix(src, "file://") {
+			files, err := stackFiles([]string{src})
+			if err != nil {
+				closeAll()
+				return nil, nil, err
+			}
+			dir := strings.HasPrefix(src, "file://")
+			for _, f := range files {
+				out = append(out, auditTarget{name: f, read: func(context.Context) (*stackexport.Stack, error) { return stackexport.ReadFile(f) }, fromBackend: dir})
+			}
+			continue
+		}
+		b, err := backend.Open(ctx, src)
+		if err != nil {
+			failed(src, err)
+			continue
+		}
+		opened = append(opened, b)
+		refs, err := b.Stacks(ctx)
+		if err != nil {
+			failed(b.URL, err)
+			continue
+		}
+		for _, ref := range refs {
+			out = append(out, auditTarget{name: b.URL + " " + ref.String(), read: func(ctx context.Context) (*stackexport.Stack, error) { return b.Read(ctx, ref) }, fromBackend: true})
+		}
+	}
+	return out, closeAll, nil
+}
+
 func auditRun(ctx context.Context, opts *auditOptions) error {
 	h, err := loadHome(opts.Home, opts.Packs)
 	if err != nil {
@@ -92,17 +145,17 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 		for _, g := range h.Groups {
 			if g.Mode == home.Audit {
 				for _, s := range g.Sources {
-					sources = append(sources, "file://"+s.Path)
+					if s.URL != "" {
+						sources = append(sources, s.URL)
+					} else {
+						sources = append(sources, "file://"+s.Path)
+					}
 				}
 			}
 		}
 		if len(sources) == 0 {
 			return &FlagError{Err: fmt.Errorf("nothing to audit: the home's audit groups list no sources; give SOURCE arguments")}
 		}
-	}
-	files, err := stackFiles(sources)
-	if err != nil {
-		return err
 	}
 	mode := home.Audit
 	if !slices.ContainsFunc(h.Groups, func(g *home.Group) bool { return g.Mode == home.Audit }) {
@@ -113,10 +166,25 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 	if err != nil {
 		return err
 	}
+	failures := 0
+	failed := func(name string, err error) {
+		failures++
+		fmt.Fprintf(opts.IO.ErrOut, "FAILED %s: %v\n", name, err)
+	}
+	targets, closeAll, err := auditTargets(ctx, sources, failed)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
 	var reports []*analyze.Report
-	for i, f := range files {
-		fmt.Fprintf(opts.IO.ErrOut, "[%d/%d] %s\n", i+1, len(files), f)
-		st, err := stackexport.ReadFile(f)
+	for i, target := range targets {
+		f := target.name
+		fmt.Fprintf(opts.IO.ErrOut, "[%d/%d] %s\n", i+1, len(targets), f)
+		st, err := target.read(ctx)
+		if err != nil && target.fromBackend {
+			failed(f, err)
+			continue
+		}
 		if err != nil {
 			return &InputError{Err: err}
 		}
@@ -134,9 +202,16 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 		recordReport(ctx, opts.IO, h, opts.Store, ledger.Audit, started, rep)
 		reports = append(reports, rep)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "audited %d stacks\n", len(reports))
+	if failures > 0 {
+		fmt.Fprintf(opts.IO.ErrOut, "audited %d stacks; %d could not be read (FAILED above)\n", len(reports), failures)
+	} else {
+		fmt.Fprintf(opts.IO.ErrOut, "audited %d stacks\n", len(reports))
+	}
 	if err := report.Write(opts.IO.Out, report.Format(opts.Output), tool(), reports, true); err != nil {
 		return err
+	}
+	if failures > 0 {
+		return errIncomplete
 	}
 	if report.Total(reports).Blocking > 0 {
 		return errFindings

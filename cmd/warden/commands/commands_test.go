@@ -37,9 +37,9 @@ func golden(t *testing.T, name, got string) {
 }
 
 const (
-	example  = "../../../testdata/stacks/example.json"
-	testHome = "testdata/home"
-	backend  = "testdata/backend"
+	example    = "../../../testdata/stacks/example.json"
+	testHome   = "testdata/home"
+	backendDir = "testdata/backend"
 )
 
 // TestCLI runs the CLI as a user would, inside the process, checking exit
@@ -80,9 +80,9 @@ func TestCLI(t *testing.T) {
 		{name: "bad stack", args: []string{"analyze", "--file", example, "--stack", "prod"}, code: ExitInput, stderr: "want org/project/stack"},
 		{name: "bad flag", args: []string{"analyze", "--nope"}, code: ExitInput, stderr: "unknown flag: --nope"},
 		{name: "audit a backend folder", args: []string{"audit", "--home", testHome}, code: ExitFindings, golden: "audit.human", stderr: "audited 2 stacks"},
-		{name: "audit json", args: []string{"audit", "file://" + backend, "-o", "json"}, code: ExitFindings, golden: "audit.json"},
+		{name: "audit json", args: []string{"audit", "file://" + backendDir, "-o", "json"}, code: ExitFindings, golden: "audit.json"},
 		{name: "audit a file that is not there", args: []string{"audit", "missing.json"}, code: ExitInput, stderr: "no such file"},
-		{name: "audit an http source", args: []string{"audit", "s3://bucket/state"}, code: ExitInput, stderr: "only stack export files and file:// backend folders"},
+		{name: "audit an http source", args: []string{"audit", "https://example.com/state"}, code: ExitInput, stderr: "only stack export files and backend URLs"},
 		{name: "groups list", args: []string{"groups", "list", "--home", testHome}, code: ExitOK, golden: "groups.list"},
 		{name: "groups list json", args: []string{"groups", "list", "--home", testHome, "-o", "json"}, code: ExitOK, golden: "groups.list.json"},
 		{name: "groups resolve", args: []string{"groups", "resolve", "--home", testHome, "--stack", "acme/shop/prod"}, code: ExitOK, golden: "groups.resolve"},
@@ -186,7 +186,7 @@ func TestJUnitParses(t *testing.T) {
 	t.Setenv("WARDEN_HOME", "")
 	for _, args := range [][]string{
 		{"analyze", "--file", example, "-o", "junit"},
-		{"audit", "file://" + backend, "-o", "junit"},
+		{"audit", "file://" + backendDir, "-o", "junit"},
 		{"test", "-o", "junit", "testdata/packs/failing", "../../../packs/builtin/aws-foundations"},
 	} {
 		ios, out, _ := TestStreams()

@@ -17,6 +17,7 @@ const (
 	ExitFindings = 1 // blocking violations, or failing pack tests
 	ExitInput    = 2 // usage or invalid input; nothing was evaluated
 	ExitInternal = 3 // a bug or an environment failure
+	ExitPartial  = 4 // audit: some stacks could not be read; the others were audited
 )
 
 // FlagError is a usage problem: wrong flags or arguments.
@@ -35,6 +36,10 @@ func (e *InputError) Unwrap() error { return e.Err }
 // results themselves were already written.
 var errFindings = errors.New("findings")
 
+// errIncomplete means an audit could not read every stack; what it read
+// was audited and reported, and the failures were named on stderr.
+var errIncomplete = errors.New("some stacks could not be audited")
+
 // exitCode maps an error to the process's exit code and prints it once.
 func exitCode(err error, ios *IOStreams) int {
 	if err == nil {
@@ -42,6 +47,9 @@ func exitCode(err error, ios *IOStreams) int {
 	}
 	if errors.Is(err, errFindings) {
 		return ExitFindings
+	}
+	if errors.Is(err, errIncomplete) {
+		return ExitPartial
 	}
 	var list spec.ErrorList
 	if errors.As(err, &list) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/warden-policy/warden/internal/ledger"
 	"github.com/warden-policy/warden/internal/pgtest"
+	"github.com/warden-policy/warden/internal/s3test"
 )
 
 // envAsCLI makes the test binary act as the warden CLI: tests that need
@@ -30,6 +31,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Setenv(ledger.EnvStore, "off")
+	s3test.Credentials()
 	os.Setenv("XDG_STATE_HOME", state)
 	pg, err = pgtest.Start()
 	if err != nil {

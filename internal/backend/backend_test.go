@@ -1,0 +1,198 @@
+package backend
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/warden-policy/warden/internal/s3test"
+)
+
+// stackCheckpoint is a stack's checkpoint as the diy backend writes it, built
+// from the example export with its stack and project renamed.
+func stackCheckpoint(t *testing.T, project, stack string) []byte {
+	t.Helper()
+	data, err := os.ReadFile("../../testdata/stacks/example.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var export struct {
+		Version    int             `json:"version"`
+		Deployment json.RawMessage `json:"deployment"`
+	}
+	if err := json.Unmarshal(data, &export); err != nil {
+		t.Fatal(err)
+	}
+	dep := strings.ReplaceAll(string(export.Deployment), "urn:pulumi:prod::shop::", "urn:pulumi:"+stack+"::"+project+"::")
+	out, err := json.Marshal(map[string]any{"version": 3, "checkpoint": map[string]any{"stack": "organization/" + project + "/" + stack, "latest": json.RawMessage(dep)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func gz(t *testing.T, data []byte) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write(data)
+	w.Close()
+	return b.Bytes()
+}
+
+func zst(t *testing.T, data []byte) []byte {
+	w, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.EncodeAll(data, nil)
+}
+
+func s3Server(t *testing.T, objects map[string][]byte) string { return s3test.Bucket(t, objects) }
+
+func TestMain(m *testing.M) {
+	s3test.Credentials()
+	os.Exit(m.Run())
+}
+
+// TestS3: both layouts, plain, gzip and zstd checkpoints, backup files
+// skipped, read over the S3 protocol exactly as from a file backend.
+func TestS3(t *testing.T) {
+	t.Parallel()
+	plain := stackCheckpoint(t, "web", "prod")
+	objects := map[string][]byte{
+		".pulumi/meta.yaml":                []byte("version: 1\n"),
+		".pulumi/stacks/web/prod.json":     plain,
+		".pulumi/stacks/web/prod.json.bak": []byte("not a checkpoint"),
+		".pulumi/stacks/web/dev.json.gz":   gz(t, stackCheckpoint(t, "web", "dev")),
+		".pulumi/stacks/api/prod.json.zst": zst(t, stackCheckpoint(t, "api", "prod")),
+		".pulumi/history/web/prod/x.json":  []byte("{}"),
+		".pulumi/stacks/toplevel-old.json": plain, // legacy layout: not read in a version 1 backend
+		".pulumi/locks/web/prod/lock.json": []byte("{}"),
+	}
+	url := s3Server(t, objects)
+	b, err := Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	refs, err := b.Stacks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range refs {
+		names = append(names, r.String())
+	}
+	if strings.Join(names, " ") != "api/prod web/dev web/prod" {
+		t.Fatalf("stacks: %v", names)
+	}
+	// The same stack read from a file backend and from S3 is the same.
+	dir := t.TempDir()
+	file := filepath.Join(dir, ".pulumi", "stacks", "web", "prod.json")
+	os.MkdirAll(filepath.Dir(file), 0o755)
+	os.WriteFile(file, plain, 0o644)
+	os.WriteFile(filepath.Join(dir, ".pulumi", "meta.yaml"), []byte("version: 1\n"), 0o644)
+	fb, err := Open(context.Background(), "file://"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fb.Close()
+	frefs, _ := fb.Stacks(context.Background())
+	if len(frefs) != 1 {
+		t.Fatalf("file backend stacks: %v", frefs)
+	}
+	fromFile, err := fb.Read(context.Background(), frefs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range refs {
+		st, err := b.Read(context.Background(), r)
+		if err != nil {
+			t.Fatalf("%s: %v", r, err)
+		}
+		if st.Name != r.Name || st.Project != r.Project || len(st.Resources) != len(fromFile.Resources) {
+			t.Errorf("%s read as %s/%s with %d resources, want %d", r, st.Project, st.Name, len(st.Resources), len(fromFile.Resources))
+		}
+	}
+}
+
+// TestLegacyLayout: a version 0 backend keeps its stacks at the top of the
+// stacks folder; without meta.yaml both layouts are read.
+func TestLegacyLayout(t *testing.T) {
+	t.Parallel()
+	objects := map[string][]byte{
+		".pulumi/stacks/prod.json":   stackCheckpoint(t, "shop", "prod"),
+		".pulumi/stacks/dev.json.gz": gz(t, stackCheckpoint(t, "shop", "dev")),
+		".pulumi/stacks/web/x.json":  stackCheckpoint(t, "web", "x"),
+	}
+	for _, c := range []struct{ meta, want string }{{"", "dev prod web/x"}, {"version: 0\n", "dev prod"}} {
+		meta, want := c.meta, c.want
+		delete(objects, ".pulumi/meta.yaml")
+		if meta != "" {
+			objects[".pulumi/meta.yaml"] = []byte(meta)
+		}
+		b, err := Open(context.Background(), s3Server(t, objects))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs, err := b.Stacks(context.Background())
+		b.Close()
+		var names []string
+		for _, r := range refs {
+			names = append(names, r.String())
+		}
+		if err != nil || strings.Join(names, " ") != want {
+			t.Errorf("meta.yaml %q: stacks %v (%v), want %s", meta, names, err, want)
+		}
+	}
+}
+
+// TestFaults: a newer layout, a missing bucket, a bad URL and a damaged
+// checkpoint are errors that say so, without credentials.
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	url := s3Server(t, map[string][]byte{
+		".pulumi/meta.yaml":            []byte("version: 7\n"),
+		".pulumi/stacks/web/prod.json": stackCheckpoint(t, "web", "prod"),
+	})
+	if _, err := Open(context.Background(), url); err == nil || !strings.Contains(err.Error(), "layout version 7") {
+		t.Errorf("a newer layout: %v", err)
+	}
+	missing := strings.Replace(url, "s3://state", "s3://nosuchbucket", 1)
+	if b, err := Open(context.Background(), missing); err == nil {
+		if _, err = b.Stacks(context.Background()); err == nil {
+			t.Error("a missing bucket lists stacks")
+		}
+	}
+	var be *Error
+	if _, err := Open(context.Background(), "file:///no/such/folder"); !errors.As(err, &be) {
+		t.Errorf("a missing folder: %v", err)
+	}
+	if _, err := Open(context.Background(), "azblob://c?storage_account=a&sig=SECRETSIG"); err != nil && strings.Contains(err.Error(), "SECRETSIG") {
+		t.Errorf("a message shows a SAS signature: %v", err)
+	}
+	bad := s3Server(t, map[string][]byte{
+		".pulumi/meta.yaml":              []byte("version: 1\n"),
+		".pulumi/stacks/web/prod.json":   stackCheckpoint(t, "web", "prod")[:200],
+		".pulumi/stacks/web/dev.json.gz": []byte("not gzip"),
+	})
+	b, err := Open(context.Background(), bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	refs, _ := b.Stacks(context.Background())
+	for _, r := range refs {
+		if _, err := b.Read(context.Background(), r); err == nil {
+			t.Errorf("%s: a damaged checkpoint read", r)
+		}
+	}
+}
