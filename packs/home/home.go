@@ -80,6 +80,33 @@ type Group struct {
 	Rule    *Rule
 	Sources []Source
 	Packs   []*PackEntry
+	// Schedule, for an audit group, is how often warden audit --watch
+	// runs it (schedule: "@every 6h", "@hourly", "@daily"); 0 when not
+	// scheduled.
+	Schedule time.Duration
+}
+
+// ParseSchedule reads an audit group's schedule: "@every DURATION" (Go
+// durations: 30m, 6h, 1h30m; at least a minute), "@hourly" or "@daily".
+func ParseSchedule(s string) (time.Duration, error) {
+	switch s {
+	case "@hourly":
+		return time.Hour, nil
+	case "@daily":
+		return 24 * time.Hour, nil
+	}
+	rest, ok := strings.CutPrefix(s, "@every ")
+	if !ok {
+		return 0, fmt.Errorf("schedule %q: want \"@every DURATION\" (e.g. @every 6h), @hourly or @daily", s)
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(rest))
+	if err != nil {
+		return 0, fmt.Errorf("schedule %q: %q is not a duration (e.g. 30m, 6h, 1h30m)", s, rest)
+	}
+	if d < time.Minute {
+		return 0, fmt.Errorf("schedule %q: at least a minute apart", s)
+	}
+	return d, nil
 }
 
 // Source is where an audit group finds state: a stack export file or a
@@ -232,7 +259,8 @@ type decoder struct{ spec.Decoder }
 func (d *decoder) group(dir string, n *yaml.Node) *Group {
 	g := &Group{Pos: d.Pos(n)}
 	var sourcesNode *yaml.Node
-	d.Mapping(n, "group", []string{"name", "mode", "default", "stacks", "stackRule", "sources", "packs"}, func(key string, _, v *yaml.Node) {
+	var scheduleNode *yaml.Node
+	d.Mapping(n, "group", []string{"name", "mode", "default", "stacks", "stackRule", "sources", "schedule", "packs"}, func(key string, _, v *yaml.Node) {
 		switch key {
 		case "name":
 			g.Name = d.Str(v)
@@ -268,6 +296,13 @@ func (d *decoder) group(dir string, n *yaml.Node) *Group {
 			}
 			r.Pos = d.Pos(v)
 			g.Rule = r
+		case "schedule":
+			scheduleNode = v
+			sched, err := ParseSchedule(d.Str(v))
+			if err != nil {
+				d.Errorf(v, spec.CodeInvalid, "%v", err)
+			}
+			g.Schedule = sched
 		case "sources":
 			sourcesNode = v
 			if d.Kind(v, yaml.SequenceNode, "a list of stack export files or backend URLs") {
@@ -304,6 +339,9 @@ func (d *decoder) group(dir string, n *yaml.Node) *Group {
 	}
 	if g.Mode == "" {
 		g.Mode = Preventative
+	}
+	if scheduleNode != nil && g.Mode != Audit {
+		d.Errorf(scheduleNode, spec.CodeSchema, "a schedule belongs to audit groups: group %q is %s (it runs on every preview and update)", g.Name, g.Mode)
 	}
 	if sourcesNode != nil && g.Mode != Audit {
 		d.Errorf(sourcesNode, spec.CodeSchema, "sources belong to audit groups: group %q is %s (set mode: audit, or list stacks)", g.Name, g.Mode)

@@ -297,3 +297,21 @@ func TestDefault(t *testing.T) {
 		t.Fatalf("default home: %v %v", res, err)
 	}
 }
+
+func TestSchedule(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]time.Duration{"@every 6h": 6 * time.Hour, "@every 1h30m": 90 * time.Minute, "@hourly": time.Hour, "@daily": 24 * time.Hour} {
+		if got, err := ParseSchedule(in); err != nil || got != want {
+			t.Errorf("%q: %v %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"6h", "@every", "@every soon", "@every 10s", "0 */6 * * *"} {
+		if _, err := ParseSchedule(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	_, err := Parse("", "warden.yaml", []byte("groups:\n  - name: d\n    default: true\n    schedule: \"@every 6h\"\n    packs: []\n  - name: a\n    mode: audit\n    sources: [x.json]\n    schedule: \"@every 5s\"\n    packs: []\n"))
+	if err == nil || !strings.Contains(err.Error(), "warden.yaml:4:15: a schedule belongs to audit groups") || !strings.Contains(err.Error(), "and 1 more") {
+		t.Errorf("schedules in the wrong place: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -25,7 +26,11 @@ type auditOptions struct {
 	Sources []string
 	Output  string
 	Store   string
+	Watch   bool
 	Now     func() time.Time
+	// sleep waits d or until ctx ends (tests replace it to run --watch
+	// on a fake clock).
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 func newCmdAudit(ios *IOStreams, runF func(context.Context, *auditOptions) error) *cobra.Command {
@@ -47,12 +52,16 @@ func newCmdAudit(ios *IOStreams, runF func(context.Context, *auditOptions) error
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
+			if opts.Watch {
+				return auditWatch(cmd.Context(), opts)
+			}
 			return auditRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Home, "home", "", "policy home (default: $WARDEN_HOME, else the built-in packs)")
 	cmd.Flags().StringArrayVar(&opts.Packs, "pack", nil, "run exactly this pack directory instead of a home (repeatable)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "human", "output format: human, json, sarif, junit")
+	cmd.Flags().BoolVar(&opts.Watch, "watch", false, "keep running: audit each audit group with a schedule on its schedule, recording every run in the findings ledger")
 	cmd.Flags().StringVar(&opts.Store, "store", "", "findings store to record the runs in (default $"+ledger.EnvStore+", else the home's; \"off\": none)")
 	return cmd
 }
@@ -167,8 +176,10 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 		return err
 	}
 	failures := 0
+	var progress *progressBar
 	failed := func(name string, err error) {
 		failures++
+		progress.clear()
 		fmt.Fprintf(opts.IO.ErrOut, "FAILED %s: %v\n", name, err)
 	}
 	targets, closeAll, err := auditTargets(ctx, sources, failed)
@@ -176,11 +187,21 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 		return err
 	}
 	defer closeAll()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	reads, taken := readAhead(ctx, targets, AuditParallelism)
+	progress = newProgress(opts.IO, len(targets))
+	defer progress.done()
 	var reports []*analyze.Report
 	for i, target := range targets {
 		f := target.name
-		fmt.Fprintf(opts.IO.ErrOut, "[%d/%d] %s\n", i+1, len(targets), f)
-		st, err := target.read(ctx)
+		progress.step(i, f)
+		r, ok := <-reads[i]
+		if !ok {
+			return ctx.Err()
+		}
+		taken()
+		st, err := r.st, r.err
 		if err != nil && target.fromBackend {
 			failed(f, err)
 			continue
@@ -202,6 +223,7 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 		recordReport(ctx, opts.IO, h, opts.Store, ledger.Audit, started, rep)
 		reports = append(reports, rep)
 	}
+	progress.done()
 	if failures > 0 {
 		fmt.Fprintf(opts.IO.ErrOut, "audited %d stacks; %d could not be read (FAILED above)\n", len(reports), failures)
 	} else {
@@ -217,4 +239,162 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 		return errFindings
 	}
 	return nil
+}
+
+// AuditParallelism bounds how many stacks an audit reads at once: reads
+// (a bucket's round trips, decompression, decoding) overlap while the
+// policies run on the stack before; at most this many decoded stacks wait
+// in memory.
+const AuditParallelism = 8
+
+type readResult struct {
+	st  *stackexport.Stack
+	err error
+}
+
+// readAhead reads targets with at most n stacks read or waiting to be
+// taken: each result arrives on its own channel (closed without a value
+// when ctx ends first), so the caller takes them in order, and calls
+// taken after each to free its slot.
+func readAhead(ctx context.Context, targets []auditTarget, n int) (results []chan readResult, taken func()) {
+	results = make([]chan readResult, len(targets))
+	for i := range results {
+		results[i] = make(chan readResult, 1)
+	}
+	slots := make(chan struct{}, n)
+	go func() {
+		for i, t := range targets {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				for _, c := range results[i:] {
+					close(c)
+				}
+				return
+			}
+			go func() {
+				st, err := t.read(ctx)
+				results[i] <- readResult{st, err}
+			}()
+		}
+	}()
+	return results, func() { <-slots }
+}
+
+// progressBar shows an audit's progress on stderr: one line rewritten in
+// place on a terminal, a line per stack otherwise (CI logs).
+type progressBar struct {
+	io    *IOStreams
+	total int
+	shown bool
+}
+
+func newProgress(io *IOStreams, total int) *progressBar { return &progressBar{io: io, total: total} }
+
+func (p *progressBar) step(i int, name string) {
+	if !p.io.ErrTTY {
+		fmt.Fprintf(p.io.ErrOut, "[%d/%d] %s\n", i+1, p.total, name)
+		return
+	}
+	const width = 30
+	filled := width * i / max(p.total, 1)
+	if len(name) > 50 {
+		name = "…" + name[len(name)-49:]
+	}
+	fmt.Fprintf(p.io.ErrOut, "\r\033[K[%s%s] %d/%d %s", strings.Repeat("█", filled), strings.Repeat("·", width-filled), i+1, p.total, name)
+	p.shown = true
+}
+
+// clear removes the bar before another line is printed.
+func (p *progressBar) clear() {
+	if p != nil && p.shown {
+		fmt.Fprint(p.io.ErrOut, "\r\033[K")
+		p.shown = false
+	}
+}
+
+func (p *progressBar) done() { p.clear() }
+
+// auditWatch is audit --watch: it audits each audit group that has a
+// schedule, at start and then on its schedule, until interrupted; every
+// run is recorded in the findings ledger (so findings open and close with
+// nobody typing a command). Runs never overlap: one loop runs them in turn.
+// A run that could not read every stack, or failed, is retried after a
+// minute, then two, four, ... up to the group's schedule.
+func auditWatch(ctx context.Context, opts *auditOptions) error {
+	h, err := loadHome(opts.Home, opts.Packs)
+	if err != nil {
+		return err
+	}
+	if len(opts.Sources) > 0 {
+		return &FlagError{Err: fmt.Errorf("audit --watch runs the home's scheduled audit groups: give no SOURCE")}
+	}
+	sleep := opts.sleep
+	if sleep == nil {
+		sleep = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	type plan struct {
+		g       *home.Group
+		next    time.Time
+		backoff time.Duration
+	}
+	var plans []*plan
+	for _, g := range h.Groups {
+		if g.Mode == home.Audit && g.Schedule > 0 {
+			plans = append(plans, &plan{g: g, next: opts.Now()})
+		}
+	}
+	if len(plans) == 0 {
+		return &FlagError{Err: fmt.Errorf("audit --watch: no audit group of the home has a schedule (add schedule: \"@every 6h\" to one)")}
+	}
+	for {
+		now := opts.Now()
+		soonest := plans[0]
+		for _, p := range plans {
+			if p.next.Before(soonest.next) {
+				soonest = p
+			}
+		}
+		if wait := soonest.next.Sub(now); wait > 0 {
+			if err := sleep(ctx, wait); err != nil {
+				return nil // interrupted: a clean stop
+			}
+			continue
+		}
+		p := soonest
+		var sources []string
+		for _, src := range p.g.Sources {
+			if src.URL != "" {
+				sources = append(sources, src.URL)
+			} else {
+				sources = append(sources, "file://"+src.Path)
+			}
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "%s: auditing group %s\n", now.Format(time.DateTime), p.g.Name)
+		run := *opts
+		run.Sources, run.Output = sources, "human"
+		run.IO = &IOStreams{In: opts.IO.In, Out: opts.IO.ErrOut, ErrOut: opts.IO.ErrOut, ErrTTY: false}
+		err := auditRun(ctx, &run)
+		if ctx.Err() != nil {
+			return nil
+		}
+		switch {
+		case err == nil || errors.Is(err, errFindings):
+			p.backoff = 0
+			p.next = now.Add(p.g.Schedule)
+		default:
+			p.backoff = min(max(2*p.backoff, time.Minute), p.g.Schedule)
+			p.next = now.Add(p.backoff)
+			fmt.Fprintf(opts.IO.ErrOut, "audit of group %s did not complete (%v): retrying in %s\n", p.g.Name, err, p.backoff)
+		}
+	}
 }

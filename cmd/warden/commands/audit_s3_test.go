@@ -2,6 +2,7 @@ package commands
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -89,3 +90,73 @@ func TestAuditS3(t *testing.T) {
 		t.Errorf("an unreachable backend: exit %d\n%s", code, stderr)
 	}
 }
+
+// TestAuditProgressBar: on a terminal, audit's progress is one line
+// rewritten in place and cleared before the summary; otherwise a line per
+// stack (TestCLI's golden stderr).
+func TestAuditProgressBar(t *testing.T) {
+	t.Parallel()
+	ios, _, errOut := TestStreams()
+	ios.ErrTTY = true
+	if code := Main([]string{"audit", "file://" + backendDir, "--home", testHome}, ios); code != ExitFindings {
+		t.Fatalf("audit: exit %d\n%s", code, errOut)
+	}
+	s := errOut.String()
+	if !strings.Contains(s, "\r\033[K[") || strings.Contains(s, "[1/3] ") || !strings.Contains(s, "\r\033[Kaudited 2 stacks") {
+		t.Errorf("stderr on a terminal: %q", s)
+	}
+}
+
+// BenchmarkAuditS3 audits 1,000 stacks of 100 resources each from the local
+// S3 server with the built-in catalog: what `warden audit s3://…` costs a
+// team with a thousand stacks (bounded parallel reads, the findings ledger
+// off).
+func BenchmarkAuditS3(b *testing.B) {
+	data, err := os.ReadFile(example)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var export struct {
+		Deployment struct {
+			Manifest  json.RawMessage  `json:"manifest"`
+			Resources []map[string]any `json:"resources"`
+		} `json:"deployment"`
+	}
+	if err := json.Unmarshal(data, &export); err != nil {
+		b.Fatal(err)
+	}
+	objects := map[string][]byte{".pulumi/meta.yaml": []byte("version: 1\n")}
+	for s := range 1000 {
+		stack := fmt.Sprintf("s%03d", s)
+		var resources []map[string]any
+		for copy := 0; len(resources) < 100; copy++ {
+			for _, r := range export.Deployment.Resources {
+				if len(resources) == 100 {
+					break
+				}
+				raw, _ := json.Marshal(r)
+				text := strings.ReplaceAll(string(raw), "urn:pulumi:prod::shop::", "urn:pulumi:"+stack+"::shop::")
+				if copy > 0 && r["type"] != "pulumi:pulumi:Stack" {
+					text = strings.ReplaceAll(text, `::`+urnTail(r["urn"].(string))+`"`, fmt.Sprintf("::%s-%d\"", urnTail(r["urn"].(string)), copy))
+				} else if copy > 0 {
+					continue
+				}
+				var m map[string]any
+				json.Unmarshal([]byte(text), &m)
+				resources = append(resources, m)
+			}
+		}
+		cp, _ := json.Marshal(map[string]any{"version": 3, "checkpoint": map[string]any{
+			"stack": "organization/shop/" + stack, "latest": map[string]any{"manifest": export.Deployment.Manifest, "resources": resources}}})
+		objects[".pulumi/stacks/shop/"+stack+".json"] = cp
+	}
+	url := s3test.Bucket(b, objects)
+	for b.Loop() {
+		ios, _, errOut := TestStreams()
+		if code := Main([]string{"audit", url, "-o", "json", "--store", "off"}, ios); code != ExitFindings {
+			b.Fatalf("audit: exit %d\n%.2000s", code, errOut)
+		}
+	}
+}
+
+func urnTail(urn string) string { return urn[strings.LastIndex(urn, "::")+2:] }

@@ -14,13 +14,14 @@ type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
-	// OutTTY says whether Out is a terminal (human output by default).
-	OutTTY bool
+	// OutTTY says whether Out is a terminal (human output by default);
+	// ErrTTY whether ErrOut is (progress bars only there).
+	OutTTY, ErrTTY bool
 }
 
 // System returns the process's streams.
 func System() *IOStreams {
-	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, OutTTY: term.IsTerminal(int(os.Stdout.Fd()))}
+	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, OutTTY: term.IsTerminal(int(os.Stdout.Fd())), ErrTTY: term.IsTerminal(int(os.Stderr.Fd()))}
 }
 
 // TestStreams returns streams backed by buffers.
