@@ -160,3 +160,24 @@ func BenchmarkAuditS3(b *testing.B) {
 }
 
 func urnTail(urn string) string { return urn[strings.LastIndex(urn, "::")+2:] }
+
+// TestPacksShowS3Backend: packs show --backend reads a backend by the URL
+// pulumi login takes, here S3.
+func TestPacksShowS3Backend(t *testing.T) {
+	t.Parallel()
+	stacks := func(backend string) string {
+		ios, out, errOut := TestStreams()
+		if code := Main([]string{"packs", "show", "aws-foundations", "--home", testHome, "--backend", backend, "-o", "json"}, ios); code != ExitOK {
+			t.Fatalf("packs show --backend %s: %d\n%s%s", backend, code, out, errOut)
+		}
+		var v struct{ Stacks []string }
+		if err := json.Unmarshal(out.Bytes(), &v); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(v.Stacks, " ")
+	}
+	fromS3, fromFile := stacks(s3test.Bucket(t, backendObjects(t))), stacks("file://"+backendDir)
+	if !strings.Contains(fromS3, "acme/shop/prod") || fromS3 != fromFile {
+		t.Errorf("stacks that run aws-foundations: S3 %q, file %q", fromS3, fromFile)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/warden-policy/warden/internal/analyze"
-	"github.com/warden-policy/warden/internal/stackexport"
 	"os"
 	"path/filepath"
 	"slices"
@@ -282,12 +281,21 @@ func packsShowRun(ctx context.Context, opts *packsShowOptions) error {
 		if h == nil {
 			return &FlagError{Err: fmt.Errorf("--backend needs a policy home (--home) to know which groups apply")}
 		}
-		files, err := stackFiles([]string{backend})
+		// Any backend pulumi login takes; a stack that cannot be read is
+		// bad input here (packs show answers about all of them or none).
+		var failure error
+		targets, closeAll, err := auditTargets(ctx, []string{backend}, func(name string, err error) {
+			failure = fmt.Errorf("%s: %w", name, err)
+		})
 		if err != nil {
 			return err
 		}
-		for _, f := range files {
-			st, err := stackexport.ReadFile(f)
+		defer closeAll()
+		if failure != nil {
+			return &InputError{Err: failure}
+		}
+		for _, t := range targets {
+			st, err := t.read(ctx)
 			if err != nil {
 				return &InputError{Err: err}
 			}
