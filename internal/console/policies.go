@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/warden-policy/warden/internal/stackexport"
+	"github.com/warden-policy/warden/internal/backend"
 	"github.com/warden-policy/warden/packs/builtin"
 	"github.com/warden-policy/warden/packs/engine"
 	"github.com/warden-policy/warden/packs/home"
@@ -379,25 +378,22 @@ func (s *Server) groupForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "group", page{Title: title, Nav: "groups", Data: d})
 }
 
-// knownStacks are the stacks a form offers: the backend's (--backend) and
-// those the ledger has findings of, as org/project/stack.
+// knownStacks are the stacks a form offers: the backend's (--backend, any
+// URL pulumi login takes) and those the ledger has findings of, as
+// org/project/stack. A backend that cannot be read offers none.
 func (s *Server) knownStacks(r *http.Request, h *home.Home) []string {
 	var out []string
 	if s.opts.Backend != "" {
-		dir := strings.TrimPrefix(s.opts.Backend, "file://")
-		files, _ := stackexport.Discover(dir)
-		root := filepath.Join(dir, ".pulumi", "stacks")
-		for _, f := range files {
-			rel, err := filepath.Rel(root, f)
-			if err != nil {
-				continue
+		if b, err := backend.Open(r.Context(), s.opts.Backend); err == nil {
+			refs, _ := b.Stacks(r.Context())
+			b.Close()
+			for _, ref := range refs {
+				project := ref.Project
+				if project == "" { // the legacy layout names no project
+					project = "*"
+				}
+				out = append(out, h.Org("")+"/"+project+"/"+ref.Name)
 			}
-			rel = strings.TrimSuffix(strings.TrimSuffix(filepath.ToSlash(rel), ".gz"), ".json")
-			project, stack, ok := strings.Cut(rel, "/")
-			if !ok { // the legacy layout names no project
-				project, stack = "*", rel
-			}
-			out = append(out, h.Org("")+"/"+project+"/"+stack)
 		}
 	}
 	if st, err := s.store(r.Context()); err == nil && st != nil {

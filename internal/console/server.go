@@ -52,8 +52,8 @@ type Options struct {
 	Token    string
 	ReadOnly bool
 	Now      func() time.Time
-	// Backend is a self-managed backend folder (file://DIR) whose stacks
-	// the group forms offer to choose from, with those the ledger has seen.
+	// Backend is a backend URL, as pulumi login takes it, whose stacks the
+	// group forms offer to choose from, with those the ledger has seen.
 	Backend string
 	// Actor names who makes triage edits, for the findings' history.
 	Actor  string

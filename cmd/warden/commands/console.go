@@ -56,7 +56,7 @@ func newCmdConsole(ios *IOStreams, runF func(context.Context, *consoleOptions) e
 	cmd.Flags().StringVar(&opts.Listen, "listen", "127.0.0.1:7080", "address to serve on (beyond loopback only with --token)")
 	cmd.Flags().StringVar(&opts.Token, "token", "", "access token every request must carry (default $"+EnvConsoleToken+")")
 	cmd.Flags().BoolVar(&opts.ReadOnly, "read-only", false, "serve the pages without any form")
-	cmd.Flags().StringVar(&opts.Backend, "backend", "", "a self-managed backend folder (file://DIR) whose stacks the group forms offer")
+	cmd.Flags().StringVar(&opts.Backend, "backend", "", "a backend, as pulumi login takes it (file://, s3://, gs://, azblob://), whose stacks the group forms offer")
 	cmd.Flags().StringVar(&opts.Actor, "actor", "", "who triage edits are recorded as (default $WARDEN_ACTOR, else your user name)")
 	return cmd
 }
