@@ -28,9 +28,10 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/azureblob"  // azblob://
 	_ "gocloud.dev/blob/fileblob" // file://
-	_ "gocloud.dev/blob/gcsblob"  // gs://
+	"gocloud.dev/blob/gcsblob"    // gs://
 	_ "gocloud.dev/blob/s3blob"   // s3://
 	"gocloud.dev/gcerrors"
+	"gocloud.dev/gcp"
 	"gopkg.in/yaml.v3"
 
 	"github.com/warden-policy/warden/internal/stackexport"
@@ -91,6 +92,14 @@ func Open(ctx context.Context, rawURL string) (*Backend, error) {
 		return nil, &Error{URL: red, Err: errors.New("not a valid URL")}
 	}
 	mux := blob.DefaultURLMux()
+	if p.Scheme == gcsblob.Scheme {
+		opener, err := gcsOpener(ctx)
+		if err != nil {
+			return nil, &Error{URL: red, Err: err}
+		}
+		mux = &blob.URLMux{}
+		mux.RegisterBucket(gcsblob.Scheme, opener)
+	}
 	if p.Scheme == azureblob.Scheme {
 		// As Pulumi does: the default opener refuses a storage_account
 		// override when AZURE_STORAGE_SAS_TOKEN is set; the URL is the
@@ -116,6 +125,26 @@ func Open(ctx context.Context, rawURL string) (*Backend, error) {
 		return nil, &Error{URL: red, Err: err}
 	}
 	return b, nil
+}
+
+// gcsOpener opens gs:// buckets with Google's application default
+// credentials, or anonymously against an emulator (STORAGE_EMULATOR_HOST).
+// gocloud's default opener prints a warning to stdout when there are no
+// credentials and goes on without them; Warden's stdout is its report, so
+// missing credentials are an error that says what to set.
+func gcsOpener(ctx context.Context) (*gcsblob.URLOpener, error) {
+	if os.Getenv("STORAGE_EMULATOR_HOST") != "" {
+		return &gcsblob.URLOpener{Client: gcp.NewAnonymousHTTPClient(gcp.DefaultTransport())}, nil
+	}
+	creds, err := gcp.DefaultCredentials(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("no Google Cloud credentials (gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS): %w", err)
+	}
+	client, err := gcp.NewHTTPClient(gcp.DefaultTransport(), gcp.CredentialsTokenSource(creds))
+	if err != nil {
+		return nil, err
+	}
+	return &gcsblob.URLOpener{Client: client}, nil
 }
 
 // Close releases the backend.
