@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/user"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -67,15 +66,7 @@ func consoleRun(ctx context.Context, opts *consoleOptions) error {
 	if err != nil {
 		return err
 	}
-	actor := opts.Actor
-	if actor == "" {
-		actor = os.Getenv("WARDEN_ACTOR")
-	}
-	if actor == "" {
-		if u, err := user.Current(); err == nil {
-			actor = u.Username
-		}
-	}
+	actor := actorName(opts.Actor)
 	srv, err := console.New(opts.Listen, console.Options{
 		Home: dir, Store: opts.url(h), Token: opts.Token, ReadOnly: opts.ReadOnly, Actor: actor + " (console)", Getenv: os.Getenv, Backend: opts.Backend,
 	})

@@ -406,15 +406,7 @@ func findingsUpdateRun(ctx context.Context, opts *findingsUpdateOptions) error {
 	if err := t.Check(); err != nil {
 		return err
 	}
-	actor := opts.Actor
-	if actor == "" {
-		actor = os.Getenv("WARDEN_ACTOR")
-	}
-	if actor == "" {
-		if u, err := user.Current(); err == nil {
-			actor = u.Username
-		}
-	}
+	actor := actorName(opts.Actor)
 	s, err := opts.open(ctx, opts.IO)
 	if err != nil {
 		return err
@@ -425,4 +417,19 @@ func findingsUpdateRun(ctx context.Context, opts *findingsUpdateOptions) error {
 	}
 	fmt.Fprintf(opts.IO.Out, "updated %d finding(s)\n", len(opts.IDs))
 	return nil
+}
+
+// actorName is who a triage edit is recorded as: the --actor flag, else
+// $WARDEN_ACTOR, else the user's login name.
+func actorName(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if a := os.Getenv("WARDEN_ACTOR"); a != "" {
+		return a
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "unknown"
 }
