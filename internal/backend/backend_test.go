@@ -12,11 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/warden-policy/warden/internal/aztest"
 	"github.com/warden-policy/warden/internal/s3test"
 )
 
@@ -65,6 +67,45 @@ func s3Server(t *testing.T, objects map[string][]byte) string { return s3test.Bu
 // process), which gocloud reaches through STORAGE_EMULATOR_HOST.
 var gcs *fakestorage.Server
 
+var gcsBuckets atomic.Int64
+
+// az is Azurite, Microsoft's Azure Storage emulator.
+var az *aztest.Server
+
+// TestAzure: an azblob:// backend on Azurite reads as the others do.
+func TestAzure(t *testing.T) {
+	t.Parallel()
+	url, err := az.Container(context.Background(), map[string][]byte{
+		".pulumi/meta.yaml":              []byte("version: 1\n"),
+		".pulumi/stacks/web/prod.json":   stackCheckpoint(t, "web", "prod"),
+		".pulumi/stacks/api/dev.json.gz": gz(t, stackCheckpoint(t, "api", "dev")),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	refs, err := b.Stacks(context.Background())
+	if err != nil || len(refs) != 2 || refs[0].String() != "api/dev" || refs[1].String() != "web/prod" {
+		t.Fatalf("stacks: %v %v", refs, err)
+	}
+	for _, r := range refs {
+		st, err := b.Read(context.Background(), r)
+		if err != nil || st.Project != r.Project || len(st.Resources) == 0 {
+			t.Errorf("%s: %v", r, err)
+		}
+	}
+	if _, err := Open(context.Background(), az.URL("nosuchcontainer")); err == nil {
+		b, _ := Open(context.Background(), az.URL("nosuchcontainer"))
+		if _, err := b.Stacks(context.Background()); err == nil {
+			t.Error("a missing container lists stacks")
+		}
+	}
+}
+
 func TestMain(m *testing.M) {
 	s3test.Credentials()
 	// Downloads are routed by the Host header (PublicHost), so the server
@@ -81,7 +122,16 @@ func TestMain(m *testing.M) {
 	}
 	go http.Serve(l, gcs.HTTPHandler())
 	os.Setenv("STORAGE_EMULATOR_HOST", l.Addr().String())
+	az, err = aztest.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting Azurite:", err)
+		os.Exit(1)
+	}
+	for k, v := range az.Env() {
+		os.Setenv(k, v)
+	}
 	code := m.Run()
+	az.Stop()
 	l.Close()
 	os.Exit(code)
 }
@@ -89,16 +139,17 @@ func TestMain(m *testing.M) {
 // TestGCS: a gs:// backend reads as the S3 one does.
 func TestGCS(t *testing.T) {
 	t.Parallel()
-	gcs.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: "gstate"})
+	bucket := fmt.Sprintf("gstate%d", gcsBuckets.Add(1)) // -count=N reuses the server
+	gcs.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
 	for key, data := range map[string][]byte{
 		".pulumi/meta.yaml":               []byte("version: 1\n"),
 		".pulumi/stacks/web/prod.json":    stackCheckpoint(t, "web", "prod"),
 		".pulumi/stacks/web/dev.json.gz":  gz(t, stackCheckpoint(t, "web", "dev")),
 		".pulumi/stacks/web/old.json.bak": []byte("x"),
 	} {
-		gcs.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: "gstate", Name: key}, Content: data})
+		gcs.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: bucket, Name: key}, Content: data})
 	}
-	b, err := Open(context.Background(), "gs://gstate")
+	b, err := Open(context.Background(), "gs://"+bucket)
 	if err != nil {
 		t.Fatal(err)
 	}
