@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/warden-policy/warden/internal/aztest"
 	"github.com/warden-policy/warden/internal/pgtest"
 )
 
@@ -67,10 +68,19 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer pg.Stop()
+	// Azurite, for the Azure Blob backend.
+	if az, err = aztest.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "starting Azurite:", err)
+		return 1
+	}
+	defer az.Stop()
 	return m.Run()
 }
 
-var pg *pgtest.Server
+var (
+	pg *pgtest.Server
+	az *aztest.Server
+)
 
 // baseEnv is a hermetic environment for the CLI: no ambient plugins, no
 // downloads, no update checks.

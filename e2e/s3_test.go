@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/warden-policy/warden/internal/aztest"
 	"github.com/warden-policy/warden/internal/s3test"
 )
 
@@ -37,38 +39,47 @@ func (e *env) auditLines(source string) []string {
 	return lines
 }
 
-// TestAuditS3Backend: the real pulumi CLI logs in to an S3 server (the S3
-// protocol, on 127.0.0.1) and deploys two projects; warden audit s3://…
-// reports exactly what the same stacks give on a file backend.
-func TestAuditS3Backend(t *testing.T) {
+// TestAuditCloudBackends: the real pulumi CLI logs in to an S3 server
+// (gofakes3) and to Azurite (the Azure Blob protocol), each on 127.0.0.1,
+// and deploys two projects; warden audit of that URL reports exactly what
+// the same stacks give on a file backend.
+func TestAuditCloudBackends(t *testing.T) {
 	t.Parallel()
-	bucket := s3test.Bucket(t, nil)
-	var lines [2][]string
-	for i, login := range []string{bucket, ""} {
-		dir := t.TempDir()
-		e := &env{t: t, home: filepath.Join(dir, "home")}
-		copyDir(t, filepath.Join("testdata", "home"), e.home)
-		backend := login
-		if backend == "" {
-			backend = "file://" + filepath.Join(dir, "backend")
-			os.MkdirAll(filepath.Join(dir, "backend"), 0o755)
-		}
-		e.vars = append(baseEnv(tools.pulumiHome), "PULUMI_BACKEND_URL="+backend,
-			"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test-secret", "AWS_EC2_METADATA_DISABLED=true")
-		for _, project := range []string{"shop", "site"} {
-			e.project = filepath.Join(dir, project)
-			copyDir(t, filepath.Join("testdata", project), e.project)
-			e.mustPulumi("stack", "init", "prod")
-			e.mustPulumi("up", "--yes", "--skip-preview") // no policies: the state to audit
-		}
-		lines[i] = e.auditLines(backend)
+	container, err := az.Container(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(lines[0]) == 0 || strings.Join(lines[0], "\n") != strings.Join(lines[1], "\n") {
-		t.Errorf("S3 backend:\n%s\nfile backend:\n%s", strings.Join(lines[0], "\n"), strings.Join(lines[1], "\n"))
-	}
-	for _, want := range []string{"acme/shop/prod", "acme/site/prod"} {
-		if !strings.Contains(strings.Join(lines[0], "\n"), want) {
-			t.Errorf("the S3 audit has no findings of %s", want)
-		}
+	for name, login := range map[string]string{"s3": s3test.Bucket(t, nil), "azblob": container} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var lines [2][]string
+			for i, backend := range []string{login, ""} {
+				dir := t.TempDir()
+				e := &env{t: t, home: filepath.Join(dir, "home")}
+				copyDir(t, filepath.Join("testdata", "home"), e.home)
+				if backend == "" {
+					backend = "file://" + filepath.Join(dir, "backend")
+					os.MkdirAll(filepath.Join(dir, "backend"), 0o755)
+				}
+				e.vars = append(baseEnv(tools.pulumiHome), "PULUMI_BACKEND_URL="+backend,
+					"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test-secret", "AWS_EC2_METADATA_DISABLED=true",
+					"AZURE_STORAGE_ACCOUNT="+aztest.Account, "AZURE_STORAGE_KEY="+aztest.Key)
+				for _, project := range []string{"shop", "site"} {
+					e.project = filepath.Join(dir, project)
+					copyDir(t, filepath.Join("testdata", project), e.project)
+					e.mustPulumi("stack", "init", "prod")
+					e.mustPulumi("up", "--yes", "--skip-preview") // no policies: the state to audit
+				}
+				lines[i] = e.auditLines(backend)
+			}
+			if len(lines[0]) == 0 || strings.Join(lines[0], "\n") != strings.Join(lines[1], "\n") {
+				t.Errorf("%s backend:\n%s\nfile backend:\n%s", name, strings.Join(lines[0], "\n"), strings.Join(lines[1], "\n"))
+			}
+			for _, want := range []string{"acme/shop/prod", "acme/site/prod"} {
+				if !strings.Contains(strings.Join(lines[0], "\n"), want) {
+					t.Errorf("the %s audit has no findings of %s", name, want)
+				}
+			}
+		})
 	}
 }
