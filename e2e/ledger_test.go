@@ -30,6 +30,9 @@ func (e *env) warden(want int, args ...string) string {
 	if code != want {
 		e.t.Fatalf("warden %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errOut.String())
 	}
+	if strings.Contains(out.String()+errOut.String(), secret) {
+		e.t.Errorf("warden %s printed the secret", strings.Join(args, " "))
+	}
 	return out.String()
 }
 

@@ -75,6 +75,12 @@ func TestAuditCloudBackends(t *testing.T) {
 			if len(lines[0]) == 0 || strings.Join(lines[0], "\n") != strings.Join(lines[1], "\n") {
 				t.Errorf("%s backend:\n%s\nfile backend:\n%s", name, strings.Join(lines[0], "\n"), strings.Join(lines[1], "\n"))
 			}
+			// PULUMI_CONFIG_PASSPHRASE is set (baseEnv): the audit decrypts the
+			// database password through the SDK and evaluates it, without
+			// printing it (warden checks every output for it).
+			if !strings.Contains(strings.Join(lines[0], "\n"), "db-password-length urn:pulumi:prod::shop::aws:rds/instance:Instance::db violation password [secret] is shorter than 30") {
+				t.Errorf("the passphrase-encrypted password was not evaluated:\n%s", strings.Join(lines[0], "\n"))
+			}
 			for _, want := range []string{"acme/shop/prod", "acme/site/prod"} {
 				if !strings.Contains(strings.Join(lines[0], "\n"), want) {
 					t.Errorf("the %s audit has no findings of %s", name, want)

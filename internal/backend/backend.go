@@ -65,6 +65,8 @@ type Backend struct {
 	URL string
 	// Version is the layout version from meta.yaml (0 when absent).
 	Version int
+	// Read is how checkpoints are read (a passphrase for their secrets).
+	ReadOptions stackexport.Options
 	// noMeta is set when the backend has no meta.yaml: both layouts are
 	// read, as warden audit always read file:// folders.
 	noMeta bool
@@ -268,7 +270,7 @@ func (b *Backend) Read(ctx context.Context, ref Ref) (*stackexport.Stack, error)
 		defer zr.Close()
 		in = zr
 	}
-	st, err := stackexport.Read(in)
+	st, err := stackexport.ReadWith(in, b.ReadOptions)
 	if err != nil {
 		var pe *stackexport.Error
 		if errors.As(err, &pe) {

@@ -38,6 +38,11 @@ type Stack struct {
 	// Encrypted counts secret values whose ciphertext could not be read:
 	// they are analyzed as unknown values, and the caller should say so.
 	Encrypted int
+	// WrongPassphrase is set when Options.Passphrase did not open the
+	// stack's passphrase-encrypted secrets.
+	WrongPassphrase bool
+
+	decrypt func(ciphertext string) (plaintext string, ok bool)
 }
 
 // Resource is one resource of the export.
@@ -59,7 +64,8 @@ type export struct {
 }
 
 type deployment struct {
-	Resources []struct {
+	SecretsProviders *secretsProvider `json:"secrets_providers"`
+	Resources        []struct {
 		URN                     string              `json:"urn"`
 		Custom                  bool                `json:"custom"`
 		Delete                  bool                `json:"delete"`
@@ -128,7 +134,10 @@ func errorAt(data []byte, off int64, err error, format string, args ...any) *Err
 // Read parses an export. It is strict where Pulumi is: one JSON value and
 // nothing after it, a schema version Pulumi writes, values at most MaxDepth
 // deep; an export that breaks any of these is refused, not half-analyzed.
-func Read(r io.Reader) (*Stack, error) {
+func Read(r io.Reader) (*Stack, error) { return ReadWith(r, Options{}) }
+
+// ReadWith is Read with options (a passphrase for the stack's secrets).
+func ReadWith(r io.Reader, opts Options) (*Stack, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
@@ -168,6 +177,7 @@ func Read(r io.Reader) (*Stack, error) {
 		return nil, errorAt(data, valueOffset(data, "version"), nil, "%s", msg)
 	}
 	s := &Stack{}
+	s.decrypt = decrypter(opts, ex.Deployment.SecretsProviders, s)
 	if ex.Checkpoint != nil {
 		// "organization/project/stack" in project-scoped backends.
 		parts := strings.Split(ex.Checkpoint.Stack, "/")
@@ -292,7 +302,11 @@ func (c *converter) value(v any, depth int) any {
 		str := func(k string) string { s, _ := v[k].(string); return s }
 		switch v[sig.Key] {
 		case sig.Secret:
-			if pt, ok := v["plaintext"].(string); ok {
+			pt, ok := v["plaintext"].(string)
+			if ct, isCT := v["ciphertext"].(string); !ok && isCT && c.s.decrypt != nil {
+				pt, ok = c.s.decrypt(ct)
+			}
+			if ok {
 				var inner any
 				if err := json.Unmarshal([]byte(pt), &inner); err == nil {
 					return engine.Secret{Value: c.value(inner, depth+1)}
@@ -397,7 +411,10 @@ func valueOffset(data []byte, key string) int64 {
 }
 
 // ReadFile reads an export or checkpoint file, gzipped or not.
-func ReadFile(path string) (*Stack, error) {
+func ReadFile(path string) (*Stack, error) { return ReadFileWith(path, Options{}) }
+
+// ReadFileWith is ReadFile with options.
+func ReadFileWith(path string, opts Options) (*Stack, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -412,7 +429,7 @@ func ReadFile(path string) (*Stack, error) {
 		defer zr.Close()
 		r = zr
 	}
-	st, err := Read(r)
+	st, err := ReadWith(r, opts)
 	if err != nil {
 		var pe *Error
 		if errors.As(err, &pe) {

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -76,7 +77,7 @@ func analyzeRun(ctx context.Context, opts *analyzeOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := stackexport.ReadFile(opts.File)
+	st, err := stackexport.ReadFileWith(opts.File, readOptions())
 	if err != nil {
 		return &InputError{Err: err}
 	}
@@ -113,9 +114,26 @@ func tool() report.Tool {
 }
 
 func warnEncrypted(ios *IOStreams, file string, st *stackexport.Stack) {
-	if st.Encrypted > 0 {
-		fmt.Fprintf(ios.ErrOut, "warning: %s: %d secret values are encrypted; they are analyzed as unknown values (export with --show-secrets to evaluate them)\n", file, st.Encrypted)
+	switch {
+	case st.WrongPassphrase:
+		fmt.Fprintf(ios.ErrOut, "warning: %s: PULUMI_CONFIG_PASSPHRASE does not decrypt this stack's secrets; %d secret values are analyzed as unknown values\n", file, st.Encrypted)
+	case st.Encrypted > 0:
+		fmt.Fprintf(ios.ErrOut, "warning: %s: %d secret values are encrypted; they are analyzed as unknown values (set PULUMI_CONFIG_PASSPHRASE for a passphrase-encrypted stack, or export with --show-secrets)\n", file, st.Encrypted)
 	}
+}
+
+// readOptions are how states are read: with the passphrase of
+// passphrase-encrypted stacks, from Pulumi's own variables
+// (PULUMI_CONFIG_PASSPHRASE, else the file PULUMI_CONFIG_PASSPHRASE_FILE
+// names), so policies see their secrets' values (never shown).
+func readOptions() stackexport.Options {
+	phrase := os.Getenv("PULUMI_CONFIG_PASSPHRASE")
+	if f := os.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE"); phrase == "" && f != "" {
+		if data, err := os.ReadFile(f); err == nil {
+			phrase = string(data)
+		}
+	}
+	return stackexport.Options{Passphrase: phrase}
 }
 
 // parseStackRef reads org/project/stack.

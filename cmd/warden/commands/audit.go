@@ -106,6 +106,7 @@ type auditTarget struct {
 // listed through package backend. A backend that cannot be opened or
 // listed is a failure of its own, reported with the others.
 func auditTargets(ctx context.Context, sources []string, failed func(name string, err error)) ([]auditTarget, func(), error) {
+	ro := readOptions()
 	var out []auditTarget
 	var opened []*backend.Backend
 	closeAll := func() {
@@ -122,7 +123,7 @@ func auditTargets(ctx context.Context, sources []string, failed func(name string
 			}
 			dir := strings.HasPrefix(src, "file://")
 			for _, f := range files {
-				out = append(out, auditTarget{name: f, read: func(context.Context) (*stackexport.Stack, error) { return stackexport.ReadFile(f) }, fromBackend: dir})
+				out = append(out, auditTarget{name: f, read: func(context.Context) (*stackexport.Stack, error) { return stackexport.ReadFileWith(f, ro) }, fromBackend: dir})
 			}
 			continue
 		}
@@ -131,6 +132,7 @@ func auditTargets(ctx context.Context, sources []string, failed func(name string
 			failed(src, err)
 			continue
 		}
+		b.ReadOptions = ro
 		opened = append(opened, b)
 		refs, err := b.Stacks(ctx)
 		if err != nil {
