@@ -66,24 +66,25 @@ func (r *recorder) begin(sess *analyze.Session) {
 
 // resource notes one Analyze's findings.
 func (r *recorder) resource(sess *analyze.Session, urn string, fs []findings.Finding) {
-	if r == nil {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.done {
-		return
-	}
-	r.begin(sess)
-	if r.analyzed == nil {
-		r.analyzed = map[string]bool{}
-	}
-	r.analyzed[urn] = true
-	r.found = append(r.found, fs...)
+	r.note(sess, fs, func() {
+		if r.analyzed == nil {
+			r.analyzed = map[string]bool{}
+		}
+		r.analyzed[urn] = true
+	})
 }
 
 // stack notes AnalyzeStack: the run saw every resource.
 func (r *recorder) stack(sess *analyze.Session, fs []findings.Finding, resources int) {
+	r.note(sess, fs, func() {
+		r.resources = max(resources, len(r.analyzed))
+		r.complete = true
+	})
+}
+
+// note adds an RPC's findings and what else it tells (more, under the
+// lock), unless the run was recorded already.
+func (r *recorder) note(sess *analyze.Session, fs []findings.Finding, more func()) {
 	if r == nil {
 		return
 	}
@@ -94,8 +95,7 @@ func (r *recorder) stack(sess *analyze.Session, fs []findings.Finding, resources
 	}
 	r.begin(sess)
 	r.found = append(r.found, fs...)
-	r.resources = max(resources, len(r.analyzed))
-	r.complete = true
+	more()
 }
 
 // finish records the run, once; later calls do nothing. A run that
