@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,21 +15,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/warden-policy/warden/internal/browsertest"
 	"github.com/warden-policy/warden/internal/console"
 )
-
-// chromium is the browser the console's tests drive: Debian's chromium,
-// which scripts/test-setup.sh installs for make test.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("no Chromium on PATH: install the Debian package chromium (make test does, through scripts/test-setup.sh)")
-	return ""
-}
 
 // artifacts is where the browser tests leave their screenshots:
 // $WARDEN_TEST_ARTIFACTS, else test-artifacts/console in the repository.
@@ -91,18 +78,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	defer srv.Close()
 	srv.AllowPort(ts.Listener.Addr().(*net.TCPAddr).Port)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.WindowSize(1366, 900),
-		chromedp.Flag("disable-dev-shm-usage", true))
-	// The first Run starts the browser; a timeout on its context would
-	// stop the whole browser, so the steps run on a derived one.
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
+	bctx := browsertest.Start(t)
 	ctx, cancelTimeout := context.WithTimeout(bctx, 2*time.Minute)
 	defer cancelTimeout()
 
