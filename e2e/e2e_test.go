@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/warden-policy/warden/internal/aztest"
+	"github.com/warden-policy/warden/internal/gcstest"
 	"github.com/warden-policy/warden/internal/pgtest"
 )
 
@@ -74,12 +75,19 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer az.Stop()
+	// Google Cloud Storage (fake-gcs-server), for the gs:// backend.
+	if gcs, err = gcstest.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer gcs.Stop()
 	return m.Run()
 }
 
 var (
-	pg *pgtest.Server
-	az *aztest.Server
+	pg  *pgtest.Server
+	az  *aztest.Server
+	gcs *gcstest.Server
 )
 
 // baseEnv is a hermetic environment for the CLI: no ambient plugins, no

@@ -40,8 +40,9 @@ func (e *env) auditLines(source string) []string {
 }
 
 // TestAuditCloudBackends: the real pulumi CLI logs in to an S3 server
-// (gofakes3) and to Azurite (the Azure Blob protocol), each on 127.0.0.1,
-// and deploys two projects; warden audit of that URL reports exactly what
+// (gofakes3), to Azurite (the Azure Blob protocol) and to a Google Cloud
+// Storage server (fake-gcs-server), each on 127.0.0.1, and deploys two
+// projects; warden audit of that URL reports exactly what
 // the same stacks give on a file backend.
 func TestAuditCloudBackends(t *testing.T) {
 	t.Parallel()
@@ -49,7 +50,7 @@ func TestAuditCloudBackends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, login := range map[string]string{"s3": s3test.Bucket(t, nil), "azblob": container} {
+	for name, login := range map[string]string{"s3": s3test.Bucket(t, nil), "azblob": container, "gs": gcs.Bucket(t, nil)} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var lines [2][]string
@@ -64,6 +65,9 @@ func TestAuditCloudBackends(t *testing.T) {
 				e.vars = append(baseEnv(tools.pulumiHome), "PULUMI_BACKEND_URL="+backend,
 					"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test-secret", "AWS_EC2_METADATA_DISABLED=true",
 					"AZURE_STORAGE_ACCOUNT="+aztest.Account, "AZURE_STORAGE_KEY="+aztest.Key)
+				for k, v := range gcs.Env() {
+					e.vars = append(e.vars, k+"="+v)
+				}
 				for _, project := range []string{"shop", "site"} {
 					e.project = filepath.Join(dir, project)
 					copyDir(t, filepath.Join("testdata", project), e.project)

@@ -13,6 +13,7 @@ package backend
 import (
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 
+	"cloud.google.com/go/storage"
 	"github.com/klauspost/compress/zstd"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/azureblob"  // azblob://
@@ -32,6 +34,8 @@ import (
 	_ "gocloud.dev/blob/s3blob"   // s3://
 	"gocloud.dev/gcerrors"
 	"gocloud.dev/gcp"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/google"
 	"gopkg.in/yaml.v3"
 
 	"github.com/warden-policy/warden/internal/stackexport"
@@ -129,8 +133,8 @@ func Open(ctx context.Context, rawURL string) (*Backend, error) {
 	return b, nil
 }
 
-// gcsOpener opens gs:// buckets with Google's application default
-// credentials, or anonymously against an emulator (STORAGE_EMULATOR_HOST).
+// gcsOpener opens gs:// buckets with the credentials `pulumi login gs://`
+// takes, or anonymously against an emulator (STORAGE_EMULATOR_HOST).
 // gocloud's default opener prints a warning to stdout when there are no
 // credentials and goes on without them; Warden's stdout is its report, so
 // missing credentials are an error that says what to set.
@@ -138,15 +142,45 @@ func gcsOpener(ctx context.Context) (*gcsblob.URLOpener, error) {
 	if os.Getenv("STORAGE_EMULATOR_HOST") != "" {
 		return &gcsblob.URLOpener{Client: gcp.NewAnonymousHTTPClient(gcp.DefaultTransport())}, nil
 	}
-	creds, err := gcp.DefaultCredentials(ctx)
+	creds, err := googleCredentials(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("no Google Cloud credentials (gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS): %w", err)
+		return nil, err
 	}
 	client, err := gcp.NewHTTPClient(gcp.DefaultTransport(), gcp.CredentialsTokenSource(creds))
 	if err != nil {
 		return nil, err
 	}
 	return &gcsblob.URLOpener{Client: client}, nil
+}
+
+// googleCredentials resolves Google credentials in Pulumi's order (its
+// authhelpers.ResolveGoogleCredentials): the JSON of a credentials file in
+// GOOGLE_CREDENTIALS, an access token in GOOGLE_OAUTH_ACCESS_TOKEN, then
+// application default credentials. A CI job that logs pulumi in to a gs://
+// backend this way audits it with the same environment.
+func googleCredentials(ctx context.Context) (*google.Credentials, error) {
+	if js := os.Getenv("GOOGLE_CREDENTIALS"); js != "" {
+		var head struct {
+			Type string `json:"type"`
+		}
+		// The content is a secret: errors name the variable, never echo it.
+		if err := json.Unmarshal([]byte(js), &head); err != nil || head.Type == "" {
+			return nil, errors.New("GOOGLE_CREDENTIALS does not hold a Google credentials JSON document (with a \"type\")")
+		}
+		creds, err := google.CredentialsFromJSONWithType(ctx, []byte(js), google.CredentialsType(head.Type), storage.ScopeReadOnly)
+		if err != nil {
+			return nil, fmt.Errorf("GOOGLE_CREDENTIALS (type %q) cannot be used: %w", head.Type, err)
+		}
+		return creds, nil
+	}
+	if tok := os.Getenv("GOOGLE_OAUTH_ACCESS_TOKEN"); tok != "" {
+		return &google.Credentials{TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok})}, nil
+	}
+	creds, err := gcp.DefaultCredentials(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("no Google Cloud credentials (GOOGLE_CREDENTIALS, GOOGLE_OAUTH_ACCESS_TOKEN, GOOGLE_APPLICATION_CREDENTIALS or gcloud auth application-default login): %w", err)
+	}
+	return creds, nil
 }
 
 // Close releases the backend.

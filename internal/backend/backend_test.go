@@ -4,21 +4,24 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/warden-policy/warden/internal/aztest"
+	"github.com/warden-policy/warden/internal/gcstest"
 	"github.com/warden-policy/warden/internal/s3test"
 )
 
@@ -65,9 +68,7 @@ func s3Server(t *testing.T, objects map[string][]byte) string { return s3test.Bu
 
 // gcs is a Google Cloud Storage server on 127.0.0.1 (fake-gcs-server, in
 // process), which gocloud reaches through STORAGE_EMULATOR_HOST.
-var gcs *fakestorage.Server
-
-var gcsBuckets atomic.Int64
+var gcs *gcstest.Server
 
 // az is Azurite, Microsoft's Azure Storage emulator.
 var az *aztest.Server
@@ -108,20 +109,15 @@ func TestAzure(t *testing.T) {
 
 func TestMain(m *testing.M) {
 	s3test.Credentials()
-	// Downloads are routed by the Host header (PublicHost), so the server
-	// gets its listener's address before it serves on it.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	var err error
+	gcs, err = gcstest.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	gcs, err = fakestorage.NewServerWithOptions(fakestorage.Options{NoListener: true, Scheme: "http", PublicHost: l.Addr().String()})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the GCS server:", err)
-		os.Exit(1)
+	for k, v := range gcs.Env() {
+		os.Setenv(k, v)
 	}
-	go http.Serve(l, gcs.HTTPHandler())
-	os.Setenv("STORAGE_EMULATOR_HOST", l.Addr().String())
 	az, err = aztest.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting Azurite:", err)
@@ -132,24 +128,20 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	az.Stop()
-	l.Close()
+	gcs.Stop()
 	os.Exit(code)
 }
 
 // TestGCS: a gs:// backend reads as the S3 one does.
 func TestGCS(t *testing.T) {
 	t.Parallel()
-	bucket := fmt.Sprintf("gstate%d", gcsBuckets.Add(1)) // -count=N reuses the server
-	gcs.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
-	for key, data := range map[string][]byte{
+	url := gcs.Bucket(t, map[string][]byte{
 		".pulumi/meta.yaml":               []byte("version: 1\n"),
 		".pulumi/stacks/web/prod.json":    stackCheckpoint(t, "web", "prod"),
 		".pulumi/stacks/web/dev.json.gz":  gz(t, stackCheckpoint(t, "web", "dev")),
 		".pulumi/stacks/web/old.json.bak": []byte("x"),
-	} {
-		gcs.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: bucket, Name: key}, Content: data})
-	}
-	b, err := Open(context.Background(), "gs://"+bucket)
+	})
+	b, err := Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,5 +290,54 @@ func TestFaults(t *testing.T) {
 		if _, err := b.Read(context.Background(), r); err == nil {
 			t.Errorf("%s: a damaged checkpoint read", r)
 		}
+	}
+}
+
+// TestGoogleCredentials: gs:// takes Google credentials in Pulumi's order,
+// and a broken GOOGLE_CREDENTIALS is named, never echoed.
+func TestGoogleCredentials(t *testing.T) {
+	ctx := context.Background()
+	// A service account whose token endpoint is a local server: the JSON
+	// form is read and used, not only parsed.
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"from-token-uri","token_type":"Bearer","expires_in":3600}`)
+	}))
+	defer tokens.Close()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	account, _ := json.Marshal(map[string]string{
+		"type": "service_account", "client_email": "audit@example.iam.gserviceaccount.com",
+		"private_key": string(pemKey), "private_key_id": "k1", "token_uri": tokens.URL,
+	})
+	for _, tc := range []struct {
+		name, json, token, want, wantErr string
+	}{
+		{name: "json", json: string(account), token: "ignored", want: "from-token-uri"},
+		{name: "token", token: "static-token", want: "static-token"},
+		{name: "not json", json: "hunter2-not-json", wantErr: "GOOGLE_CREDENTIALS does not hold"},
+		{name: "bad type", json: `{"type":"hunter2-type"}`, wantErr: "GOOGLE_CREDENTIALS (type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GOOGLE_CREDENTIALS", tc.json)
+			t.Setenv("GOOGLE_OAUTH_ACCESS_TOKEN", tc.token)
+			creds, err := googleCredentials(ctx)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "hunter2-not") {
+					t.Fatalf("error %v, want %q and no content", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := creds.TokenSource.Token()
+			if err != nil || tok.AccessToken != tc.want {
+				t.Fatalf("token %v %v, want %s", tok, err, tc.want)
+			}
+		})
 	}
 }
