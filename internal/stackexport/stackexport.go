@@ -170,9 +170,13 @@ func ReadWith(r io.Reader, opts Options) (*Stack, error) {
 		return nil, ErrNotExport
 	}
 	if ex.Version < minVersion || ex.Version > maxVersion {
-		msg := fmt.Sprintf("stack export version %d is not one Pulumi writes (%d to %d)", ex.Version, minVersion, maxVersion)
+		what := "stack export"
+		if ex.Checkpoint != nil {
+			what = "checkpoint"
+		}
+		msg := fmt.Sprintf("%s version %d is not one Pulumi writes (%d to %d)", what, ex.Version, minVersion, maxVersion)
 		if ex.Version > maxVersion {
-			msg = fmt.Sprintf("stack export version %d is newer than this build reads (%d)", ex.Version, maxVersion)
+			msg = fmt.Sprintf("%s version %d is newer than this build reads (%d): written by a newer Pulumi; upgrade warden", what, ex.Version, maxVersion)
 		}
 		return nil, errorAt(data, valueOffset(data, "version"), nil, "%s", msg)
 	}

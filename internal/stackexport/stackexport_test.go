@@ -26,8 +26,8 @@ func TestReadRefuses(t *testing.T) {
 		{"trailing garbage", minimal + "garbage\n", "line 4, column 1: unexpected data after the export's JSON value (two exports in one file?)"},
 		{"two exports", minimal + minimal, "line 4, column 1: unexpected data after the export's JSON value (two exports in one file?)"},
 		{"negative version", `{"version": -1, "deployment": {"resources": []}}`, "line 1, column 13: stack export version -1 is not one Pulumi writes (1 to 3)"},
-		{"future version", "{\n  \"deployment\": {},\n  \"version\": 4\n}", "line 3, column 14: stack export version 4 is newer than this build reads (3)"},
-		{"checkpoint version", `{"version": -7, "checkpoint": {"stack": "o/p/s"}}`, "line 1, column 13: stack export version -7 is not one Pulumi writes (1 to 3)"},
+		{"future version", "{\n  \"deployment\": {},\n  \"version\": 4\n}", "line 3, column 14: stack export version 4 is newer than this build reads (3): written by a newer Pulumi; upgrade warden"},
+		{"checkpoint version", `{"version": -7, "checkpoint": {"stack": "o/p/s"}}`, "line 1, column 13: checkpoint version -7 is not one Pulumi writes (1 to 3)"},
 		{"syntax", "{\"version\": 3,\n \"deployment\": {,}}", "line 2, column 17: invalid character ',' looking for beginning of object key string (is the file truncated?)"},
 		{"too deep", deepExport(MaxDepth + 1), "resource urn:pulumi:prod::shop::t:m:T::deep: inputs.a[0][0][0][0][0][0][0][0][0][0]…(233 more)…[0][0][0][0][0][0][0][0][0][0][0][0]: values nest more than 256 levels deep"},
 		{"too deep in a secret", `{"version": 3, "deployment": {"resources": [{"urn": "u", "type": "t:m:T", "outputs": {"s": {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "plaintext": "` +

@@ -84,6 +84,19 @@ func TestAuditS3(t *testing.T) {
 		t.Errorf("the other stacks were not audited: %d findings of %d", len(partial), len(fromFile))
 	}
 
+	// A stack written by a newer Pulumi (a checkpoint version this build
+	// does not read): that stack is reported with the reason, the others
+	// are audited.
+	objects = backendObjects(t)
+	objects[damaged] = []byte(strings.Replace(string(objects[damaged]), `"version": 3`, `"version": 4`, 1))
+	partial, code, stderr = auditFindings(t, s3test.Bucket(t, objects))
+	if code != ExitPartial || !strings.Contains(stderr, "shop/prod: s3://") || !strings.Contains(stderr, "newer than this build reads") {
+		t.Fatalf("a checkpoint from a newer Pulumi: exit %d\n%s", code, stderr)
+	}
+	if len(partial) == 0 || len(partial) >= len(fromFile) {
+		t.Errorf("the other stacks were not audited: %d findings of %d", len(partial), len(fromFile))
+	}
+
 	// An unreachable backend: reported, exit 4.
 	_, code, stderr = auditFindings(t, "s3://state?endpoint=http://127.0.0.1:1&s3ForcePathStyle=true&region=us-east-1")
 	if code != ExitPartial || !strings.Contains(stderr, "FAILED s3://state") {
