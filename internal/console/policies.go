@@ -10,8 +10,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/warden-policy/warden/internal/backend"
+	"github.com/warden-policy/warden/internal/schedule"
 	"github.com/warden-policy/warden/packs/builtin"
 	"github.com/warden-policy/warden/packs/engine"
 	"github.com/warden-policy/warden/packs/home"
@@ -266,6 +268,9 @@ type groupRow struct {
 	Name, Mode, Entities string
 	Default              bool
 	Packs                []string
+	// Schedule is an audit group's schedule and, when this console runs
+	// it, its last and next run; Failed is the last run's error.
+	Schedule, Failed string
 }
 
 func describeGroup(g *home.Group) groupRow {
@@ -297,15 +302,48 @@ func describeGroup(g *home.Group) groupRow {
 	return row
 }
 
+// shortDuration is a schedule's period as people write it: 6h, not 6h0m0s.
+func shortDuration(d time.Duration) string {
+	out := d.String()
+	for _, z := range []string{"m0s", "h0m"} {
+		if strings.HasSuffix(out, z) {
+			out = strings.TrimSuffix(out, z[1:])
+		}
+	}
+	return out
+}
+
 func (s *Server) groups(w http.ResponseWriter, r *http.Request) {
 	h, err := s.home()
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
+	sched := map[string]schedule.Status{}
+	if s.opts.Schedules != nil {
+		for _, st := range s.opts.Schedules() {
+			sched[st.Name] = st
+		}
+	}
 	var rows []groupRow
 	for _, g := range h.Groups {
-		rows = append(rows, describeGroup(g))
+		row := describeGroup(g)
+		if g.Schedule > 0 {
+			row.Schedule = "every " + shortDuration(g.Schedule)
+			if st, ok := sched[g.Name]; ok {
+				switch {
+				case st.Running:
+					row.Schedule += " · running now"
+				case !st.Last.IsZero():
+					row.Schedule += " · last " + st.Last.Format(time.DateTime)
+				}
+				if !st.Next.IsZero() && !st.Running {
+					row.Schedule += " · next " + st.Next.Format(time.DateTime)
+				}
+				row.Failed = st.LastErr
+			}
+		}
+		rows = append(rows, row)
 	}
 	s.render(w, r, http.StatusOK, "groups", page{Title: "Policy Groups", Nav: "groups", Data: map[string]any{"Rows": rows, "Version": version(h)}})
 }

@@ -34,6 +34,7 @@ import (
 
 	"github.com/warden-policy/warden/internal/findings"
 	"github.com/warden-policy/warden/internal/ledger"
+	"github.com/warden-policy/warden/internal/schedule"
 	"github.com/warden-policy/warden/packs/home"
 )
 
@@ -58,6 +59,9 @@ type Options struct {
 	// Actor names who makes triage edits, for the findings' history.
 	Actor  string
 	Getenv func(string) string
+	// Schedules, when set, is the state of the scheduled audits this
+	// process runs, shown on the Policy Groups page.
+	Schedules func() []schedule.Status
 }
 
 // Server is the console's HTTP handler.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/warden-policy/warden/internal/backend"
 	"github.com/warden-policy/warden/internal/ledger"
 	"github.com/warden-policy/warden/internal/report"
+	"github.com/warden-policy/warden/internal/schedule"
 	"github.com/warden-policy/warden/internal/stackexport"
 	"github.com/warden-policy/warden/packs/home"
 )
@@ -320,9 +322,8 @@ func (p *progressBar) done() { p.clear() }
 // auditWatch is audit --watch: it audits each audit group that has a
 // schedule, at start and then on its schedule, until interrupted; every
 // run is recorded in the findings ledger (so findings open and close with
-// nobody typing a command). Runs never overlap: one loop runs them in turn.
-// A run that could not read every stack, or failed, is retried after a
-// minute, then two, four, ... up to the group's schedule.
+// nobody typing a command). Package schedule keeps the runs apart and
+// retries the failed ones; warden.yaml is read again as it runs.
 func auditWatch(ctx context.Context, opts *auditOptions) error {
 	h, err := loadHome(opts.Home, opts.Packs)
 	if err != nil {
@@ -331,72 +332,60 @@ func auditWatch(ctx context.Context, opts *auditOptions) error {
 	if len(opts.Sources) > 0 {
 		return &FlagError{Err: fmt.Errorf("audit --watch runs the home's scheduled audit groups: give no SOURCE")}
 	}
-	sleep := opts.sleep
-	if sleep == nil {
-		sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-	}
-	type plan struct {
-		g       *home.Group
-		next    time.Time
-		backoff time.Duration
-	}
-	var plans []*plan
-	for _, g := range h.Groups {
-		if g.Mode == home.Audit && g.Schedule > 0 {
-			plans = append(plans, &plan{g: g, next: opts.Now()})
-		}
-	}
-	if len(plans) == 0 {
+	if len(scheduledGroups(h)) == 0 {
 		return &FlagError{Err: fmt.Errorf("audit --watch: no audit group of the home has a schedule (add schedule: \"@every 6h\" to one)")}
 	}
-	for {
-		now := opts.Now()
-		soonest := plans[0]
-		for _, p := range plans {
-			if p.next.Before(soonest.next) {
-				soonest = p
-			}
+	return scheduledAudits(opts, opts.IO.ErrOut).Loop(ctx)
+}
+
+// scheduledGroups are the home's audit groups with a schedule.
+func scheduledGroups(h *home.Home) map[string]*home.Group {
+	out := map[string]*home.Group{}
+	for _, g := range h.Groups {
+		if g.Mode == home.Audit && g.Schedule > 0 {
+			out[g.Name] = g
 		}
-		if wait := soonest.next.Sub(now); wait > 0 {
-			if err := sleep(ctx, wait); err != nil {
-				return nil // interrupted: a clean stop
+	}
+	return out
+}
+
+// scheduledAudits runs the home's scheduled audit groups, each run an
+// audit of the group's sources recorded in the ledger; audit --watch and
+// the console both run one. Progress and summaries go to log.
+func scheduledAudits(opts *auditOptions, log io.Writer) *schedule.Scheduler {
+	var groups map[string]*home.Group
+	s := &schedule.Scheduler{
+		Log: log, Now: opts.Now, Sleep: opts.sleep,
+		Jobs: func() ([]schedule.Job, error) {
+			h, err := loadHome(opts.Home, opts.Packs)
+			if err != nil {
+				return nil, err
 			}
-			continue
-		}
-		p := soonest
+			groups = scheduledGroups(h)
+			var jobs []schedule.Job
+			for _, g := range groups {
+				jobs = append(jobs, schedule.Job{Name: g.Name, Every: g.Schedule})
+			}
+			return jobs, nil
+		},
+	}
+	s.Run = func(ctx context.Context, j schedule.Job) error {
+		g := groups[j.Name] // Jobs and Run take turns on the loop
 		var sources []string
-		for _, src := range p.g.Sources {
+		for _, src := range g.Sources {
 			if src.URL != "" {
 				sources = append(sources, src.URL)
 			} else {
 				sources = append(sources, "file://"+src.Path)
 			}
 		}
-		fmt.Fprintf(opts.IO.ErrOut, "%s: auditing group %s\n", now.Format(time.DateTime), p.g.Name)
 		run := *opts
 		run.Sources, run.Output = sources, "human"
-		run.IO = &IOStreams{In: opts.IO.In, Out: opts.IO.ErrOut, ErrOut: opts.IO.ErrOut, ErrTTY: false}
-		err := auditRun(ctx, &run)
-		if ctx.Err() != nil {
-			return nil
+		run.IO = &IOStreams{In: opts.IO.In, Out: log, ErrOut: log, ErrTTY: false}
+		if err := auditRun(ctx, &run); err != nil && !errors.Is(err, errFindings) {
+			return err
 		}
-		switch {
-		case err == nil || errors.Is(err, errFindings):
-			p.backoff = 0
-			p.next = now.Add(p.g.Schedule)
-		default:
-			p.backoff = min(max(2*p.backoff, time.Minute), p.g.Schedule)
-			p.next = now.Add(p.backoff)
-			fmt.Fprintf(opts.IO.ErrOut, "audit of group %s did not complete (%v): retrying in %s\n", p.g.Name, err, p.backoff)
-		}
+		return nil
 	}
+	return s
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/warden-policy/warden/internal/console"
+	"github.com/warden-policy/warden/internal/schedule"
 	"github.com/warden-policy/warden/packs/home"
 )
 
@@ -26,6 +27,7 @@ type consoleOptions struct {
 	ReadOnly bool
 	Actor    string
 	Backend  string
+	Audits   bool
 	// ready, when set (by tests), gets the address the console serves on.
 	ready func(addr string)
 }
@@ -56,6 +58,7 @@ func newCmdConsole(ios *IOStreams, runF func(context.Context, *consoleOptions) e
 	cmd.Flags().StringVar(&opts.Token, "token", "", "access token every request must carry (default $"+EnvConsoleToken+")")
 	cmd.Flags().BoolVar(&opts.ReadOnly, "read-only", false, "serve the pages without any form")
 	cmd.Flags().StringVar(&opts.Backend, "backend", "", "a backend, as pulumi login takes it (file://, s3://, gs://, azblob://), whose stacks the group forms offer")
+	cmd.Flags().BoolVar(&opts.Audits, "audits", true, "run the home's audit groups on their schedules, as audit --watch does (--audits=false when another process does)")
 	cmd.Flags().StringVar(&opts.Actor, "actor", "", "who triage edits are recorded as (default $WARDEN_ACTOR, else your user name)")
 	return cmd
 }
@@ -67,9 +70,18 @@ func consoleRun(ctx context.Context, opts *consoleOptions) error {
 		return err
 	}
 	actor := actorName(opts.Actor)
-	srv, err := console.New(opts.Listen, console.Options{
-		Home: dir, Store: opts.url(h), Token: opts.Token, ReadOnly: opts.ReadOnly, Actor: actor + " (console)", Getenv: os.Getenv, Backend: opts.Backend,
-	})
+	store := opts.url(h)
+	var audits *schedule.Scheduler
+	if opts.Audits && store != "" {
+		audits = scheduledAudits(&auditOptions{IO: opts.IO, Home: dir, Store: store, Now: time.Now}, opts.IO.ErrOut)
+	}
+	copts := console.Options{
+		Home: dir, Store: store, Token: opts.Token, ReadOnly: opts.ReadOnly, Actor: actor + " (console)", Getenv: os.Getenv, Backend: opts.Backend,
+	}
+	if audits != nil {
+		copts.Schedules = audits.Status
+	}
+	srv, err := console.New(opts.Listen, copts)
 	if errors.Is(err, console.ErrNeedToken) {
 		return &FlagError{Err: err}
 	}
@@ -92,6 +104,15 @@ func consoleRun(ctx context.Context, opts *consoleOptions) error {
 		opts.ready(addr.String())
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	if audits != nil {
+		// The audits stop with the server, and the command returns only
+		// once a run in progress has ended (its run recorded or spooled).
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); audits.Loop(ctx) }()
+		defer func() { cancel(); <-done }()
+	}
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
