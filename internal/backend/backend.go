@@ -210,6 +210,14 @@ func (b *Backend) readMeta(ctx context.Context) error {
 
 // explain turns a gocloud error into what a person can act on.
 func explain(err error) error {
+	// The SDKs' missing-credential errors have no type of their own; their
+	// words are matched to say which variables to set.
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "get identity: get credentials"):
+		return fmt.Errorf("no AWS credentials (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, as for pulumi login s3://): %w", err)
+	case strings.Contains(msg, "Options.AccountName is required"):
+		return fmt.Errorf("no Azure storage account (set AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN, or storage_account= in the URL, as for pulumi login azblob://): %w", err)
+	}
 	switch gcerrors.Code(err) {
 	case gcerrors.PermissionDenied:
 		return fmt.Errorf("access denied (check the credentials of this cloud's standard chain): %w", err)

@@ -341,3 +341,24 @@ func TestGoogleCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestMissingCredentials: a backend opened without its cloud's credentials
+// says which variables to set.
+func TestMissingCredentials(t *testing.T) {
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_PROFILE": "",
+		"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+		"AZURE_STORAGE_ACCOUNT": "",
+	} {
+		t.Setenv(k, v)
+	}
+	url := s3Server(t, map[string][]byte{".pulumi/meta.yaml": []byte("version: 1\n")})
+	for _, tc := range []struct{ url, want string }{
+		{url, "no AWS credentials (set AWS_PROFILE"},
+		{"azblob://state", "no Azure storage account (set AZURE_STORAGE_ACCOUNT"},
+	} {
+		if _, err := Open(context.Background(), tc.url); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.url, err, tc.want)
+		}
+	}
+}
