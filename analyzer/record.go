@@ -130,7 +130,7 @@ func (r *recorder) take(at string) *ledger.Run {
 	r.debug("recording the run in the findings ledger", "at", at, "kind", r.kind, "complete", r.complete)
 	st := r.sess.Stack
 	run := &ledger.Run{
-		ID: ledger.NewRunID(r.started), Organization: st.Organization, Project: st.Project, Stack: st.Name, Kind: r.kind,
+		ID: ledger.NewRunID(r.started), Organization: r.sess.Organization(), Project: st.Project, Stack: st.Name, Kind: r.kind,
 		Started: r.started, Finished: time.Now(), Version: r.version, Complete: r.complete,
 		Resources: max(r.resources, len(r.analyzed)), Findings: r.found,
 	}

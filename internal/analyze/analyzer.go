@@ -136,6 +136,8 @@ type Session struct {
 	names  []string // exposed names, sorted
 	// unselected lists catalog policies no group applies to this stack.
 	unselected []string
+	// baseline is the stack's baseline, nil if none (or not known yet).
+	baseline *home.Baseline
 	// skipped memoizes, per resource type, the not-applicable entries that
 	// do not depend on the resource (see Skipped).
 	skipped sync.Map // type token -> *Skipped
@@ -165,6 +167,9 @@ func (a *Analyzer) Session(stack engine.Stack, known bool, overrides map[string]
 		}
 	}
 	s := &Session{a: a, Stack: stack, Known: known, Overrides: overrides, byName: map[string]*exposed{}}
+	if known {
+		s.baseline = a.home.Baseline(stack.Organization, stack.Project, stack.Name)
+	}
 	for _, r := range res.Packs {
 		pr := &packRun{res: r}
 		runCfg := make(map[string]engine.PolicyConfig, len(r.Pack.Policies))
@@ -223,6 +228,11 @@ func (a *Analyzer) renameConfigError(err error, p *engine.Pack) error {
 	}
 	return ce
 }
+
+// Organization is the session's stack's organization as the home names it
+// (Home.Org: self-managed backends all say "organization"), what groups
+// resolve, baselines and the ledger use.
+func (s *Session) Organization() string { return s.a.home.Org(s.Stack.Organization) }
 
 // Name is a policy's exposed name.
 func (s *Session) Name(pack, policy string) string {
@@ -460,6 +470,7 @@ func (s *Session) add(v *Verdict, r *engine.Result, res *engine.Resource, typeOf
 	}
 	for _, f := range findings.From(s.Stack.Name, s.Stack.Project, res, r) {
 		f.Waive(s.a.home, name, typeOf(f.URN), s.a.now())
+		f.Baseline(s.baseline)
 		v.Findings = append(v.Findings, f)
 	}
 }

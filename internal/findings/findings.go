@@ -54,6 +54,9 @@ type Finding struct {
 	// ExpiredOn.
 	Expired   string `json:"expiredException,omitempty"`
 	ExpiredOn string `json:"expiredOn,omitempty"`
+	// Baselined is the day a baselined violation was first seen: it
+	// existed before enforcement and does not block (see home.Baseline).
+	Baselined string `json:"baselined,omitempty"`
 }
 
 // ExceptionRef identifies the exception that waives a finding.
@@ -84,16 +87,16 @@ func (e *ExceptionRef) Describe() string {
 // a violation at mandatory or remediate level. An evaluation error at those
 // levels blocks too: a guard that cannot run must not let a change through.
 func (f *Finding) Blocking() bool {
-	if f.Kind == CantRun || f.Exception != nil {
+	if f.Kind == CantRun || f.Exception != nil || f.Baselined != "" {
 		return false
 	}
 	return f.Level == spec.Mandatory || f.Level == spec.Remediate
 }
 
 // ReportedLevel is the level the engine is told: the policy's own, or
-// advisory when an exception waives the finding.
+// advisory when an exception waives the finding or a baseline covers it.
 func (f *Finding) ReportedLevel() spec.Level {
-	if f.Exception != nil {
+	if f.Exception != nil || f.Baselined != "" {
 		return spec.Advisory
 	}
 	return f.Level
@@ -112,7 +115,26 @@ func (f *Finding) Text() string {
 	if f.Exception != nil {
 		text += "\n" + f.Exception.Describe()
 	}
+	if f.Baselined != "" {
+		text += "\n" + f.BaselineNote()
+	}
 	return text
+}
+
+// BaselineNote says why a baselined violation does not block.
+func (f *Finding) BaselineNote() string {
+	return "baselined on " + f.Baselined + ": it existed before enforcement; only new violations block"
+}
+
+// Baseline marks a violation the stack's baseline covers (b may be nil).
+// A waived finding stays waived: the exception is the stronger word.
+func (f *Finding) Baseline(b *home.Baseline) {
+	if f.Kind != Violation || f.Exception != nil || b == nil {
+		return
+	}
+	if e := b.Covers(f.Pack, f.Policy, f.URN, f.Message); e != nil {
+		f.Baselined = e.Since.Format(time.DateOnly)
+	}
 }
 
 // ExpiredNote says that an exception no longer waives the finding.
@@ -189,6 +211,7 @@ type Summary struct {
 	Violations int `json:"violations"`
 	Blocking   int `json:"blocking"`
 	Excepted   int `json:"excepted"`
+	Baselined  int `json:"baselined,omitempty"`
 	CantRun    int `json:"cantRun"`
 	Errors     int `json:"errors"`
 }
@@ -210,6 +233,9 @@ func Summarize(resources, policies int, fs []Finding) Summary {
 		}
 		if fs[i].Exception != nil {
 			s.Excepted++
+		}
+		if fs[i].Baselined != "" {
+			s.Baselined++
 		}
 	}
 	return s

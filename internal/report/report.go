@@ -65,6 +65,7 @@ func Total(reports []*analyze.Report) findings.Summary {
 		t.Violations += s.Violations
 		t.Blocking += s.Blocking
 		t.Excepted += s.Excepted
+		t.Baselined += s.Baselined
 		t.CantRun += s.CantRun
 		t.Errors += s.Errors
 	}
@@ -94,10 +95,21 @@ func levelLabel(f *findings.Finding) string {
 		return "CAN'T RUN"
 	case f.Exception != nil:
 		return "EXCEPTED"
+	case f.Baselined != "":
+		return "BASELINED"
 	case f.Kind == findings.Error:
 		return strings.ToUpper(string(f.Level)) + " ERROR"
 	}
 	return strings.ToUpper(string(f.Level))
+}
+
+// baselined is the summary's baselined count, shown only when there are
+// some (homes without baselines read as before).
+func baselined(s findings.Summary) string {
+	if s.Baselined == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d baselined", s.Baselined)
 }
 
 func writeHuman(w io.Writer, reports []*analyze.Report, breakdown bool) error {
@@ -125,12 +137,15 @@ func writeHuman(w io.Writer, reports []*analyze.Report, breakdown bool) error {
 			if f.Expired != "" {
 				fmt.Fprintf(w, "    %s\n", f.ExpiredNote())
 			}
+			if f.Baselined != "" {
+				fmt.Fprintf(w, "    %s\n", f.BaselineNote())
+			}
 			if f.RemediationSteps != "" && f.Kind == findings.Violation && f.Exception == nil {
 				fmt.Fprintf(w, "    fix: %s\n", f.RemediationSteps)
 			}
 		}
 		s := r.Summary
-		fmt.Fprintf(w, "\n  %d violations (%d blocking, %d excepted), %d can't run, %d errors\n", s.Violations, s.Blocking, s.Excepted, s.CantRun, s.Errors)
+		fmt.Fprintf(w, "\n  %d violations (%d blocking, %d excepted%s), %d can't run, %d errors\n", s.Violations, s.Blocking, s.Excepted, baselined(s), s.CantRun, s.Errors)
 	}
 	if breakdown {
 		writeBreakdown(w, reports)
@@ -158,8 +173,8 @@ func writeBreakdown(w io.Writer, reports []*analyze.Report) {
 		}
 	}
 	t := Total(reports)
-	fmt.Fprintf(w, "\nSummary: %d stacks, %d resources, %d violations (%d blocking, %d excepted), %d can't run, %d errors\n",
-		len(reports), t.Resources, t.Violations, t.Blocking, t.Excepted, t.CantRun, t.Errors)
+	fmt.Fprintf(w, "\nSummary: %d stacks, %d resources, %d violations (%d blocking, %d excepted%s), %d can't run, %d errors\n",
+		len(reports), t.Resources, t.Violations, t.Blocking, t.Excepted, baselined(t), t.CantRun, t.Errors)
 	for _, dim := range []string{"pack", "policy", "stack", "severity"} {
 		m := count[dim]
 		if len(m) == 0 {
@@ -223,6 +238,7 @@ type sarifResult struct {
 	Locations           []sarifLocation    `json:"locations"`
 	PartialFingerprints map[string]string  `json:"partialFingerprints"`
 	Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+	BaselineState       string             `json:"baselineState,omitempty"`
 	Properties          map[string]any     `json:"properties,omitempty"`
 }
 
@@ -307,6 +323,10 @@ func writeSARIF(w io.Writer, tool Tool, reports []*analyze.Report) error {
 			}
 			if e := f.Exception; e != nil {
 				res.Suppressions = []sarifSuppression{{Kind: "external", Justification: e.ID + ": " + e.Reason}}
+			}
+			if f.Baselined != "" {
+				// SARIF's own word for a result a baseline already had.
+				res.BaselineState = "unchanged"
 			}
 			run.Results = append(run.Results, res)
 		}
@@ -409,7 +429,7 @@ func writeJUnit(w io.Writer, reports []*analyze.Report) error {
 			}
 			for _, f := range by[id] {
 				lines = append(lines, fmt.Sprintf("[%s] %s: %s", levelLabel(&f), f.URN, cmp.Or(f.Message, f.Description)))
-				failing = failing || f.Kind != findings.CantRun && f.Exception == nil
+				failing = failing || f.Kind != findings.CantRun && f.Exception == nil && f.Baselined == ""
 			}
 			if failing {
 				c.Failure = &JUnitFailure{Message: by[id][0].Description, Type: string(by[id][0].Level), Text: strings.Join(lines, "\n")}

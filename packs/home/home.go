@@ -47,6 +47,9 @@ type Home struct {
 	// "" for the default; a relative sqlite: path is against Dir.
 	FindingsStore    string
 	FindingsStorePos spec.Pos
+	// Baselines are the stacks' baselines (baselines/<project>/<stack>.yaml),
+	// by organization/project/stack.
+	Baselines map[string]*Baseline
 }
 
 // ValidStoreURL reports whether s names a findings store Warden can open.
@@ -245,6 +248,11 @@ func parseDoc(dir, file string, data []byte, doc *yaml.Node) (*Home, error) {
 		for _, e := range g.Packs {
 			d.Errs.Append(lib.resolve(e))
 		}
+	}
+	if dir != "" {
+		var errs spec.ErrorList
+		h.Baselines, errs = loadBaselines(dir)
+		d.Errs.Append(errs)
 	}
 	d.Errs.Sort()
 	if err := d.Errs.Err(); err != nil {

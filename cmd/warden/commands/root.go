@@ -60,6 +60,7 @@ func NewRootCmd(ios *IOStreams) *cobra.Command {
 		newCmdRuns(ios),
 		newCmdCompliance(ios, nil),
 		newCmdConsole(ios, nil),
+		newCmdBaseline(ios),
 		newCmdVersion(ios),
 	)
 	return root
