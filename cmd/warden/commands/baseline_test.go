@@ -14,7 +14,6 @@ func runCLI(args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-
 // TestBaseline: a stack with mandatory violations is baselined from an
 // export; analyze then passes, reporting them as baselined; a baseline is
 // never grown without --add, which prints what it adds; prune drops what
