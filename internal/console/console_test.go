@@ -441,3 +441,22 @@ func TestBackendStacks(t *testing.T) {
 		}
 	}
 }
+
+// TestStackBaseline: a stack's page shows its baseline.
+func TestStackBaseline(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Options{})
+	if _, body := f.get("/stacks/acme/shop/prod"); strings.Contains(body, `id="baseline"`) {
+		t.Fatal("a stack without a baseline shows one")
+	}
+	b := home.NewBaseline(home.BaselinePath(f.dir, "shop", "prod"), "acme/shop/prod", time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), []*home.BaselineEntry{
+		{Pack: "aws-foundations", Policy: "ebs-volume-encrypted", URN: "urn:pulumi:prod::shop::aws:ebs/volume:Volume::data", Message: "volume data is not encrypted", Since: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)},
+	})
+	if err := home.WriteBaseline(b); err != nil {
+		t.Fatal(err)
+	}
+	code, body := f.get("/stacks/acme/shop/prod")
+	if code != http.StatusOK || !strings.Contains(body, "1 violations accepted on 2026-11-30") || !strings.Contains(body, "volume data is not encrypted") {
+		t.Errorf("stack page: %d\n%.3000s", code, body)
+	}
+}

@@ -248,6 +248,9 @@ func (s *Server) stack(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := map[string]any{"Stack": ref, "Groups": h.Applies(stack, home.Preventative), "Packs": resolvedPacks(res)}
+	if b := h.Baseline(stack.Organization, stack.Project, stack.Name); b != nil {
+		data["Baseline"] = b
+	}
 	if st, err := s.store(r.Context()); err == nil && st != nil {
 		data["Runs"], _ = st.Runs(r.Context(), ref, 10)
 		data["Open"], _ = st.Findings(r.Context(), ledger.Filter{Stack: ref, Status: []ledger.Status{ledger.StatusOpen, ledger.StatusInProgress}})

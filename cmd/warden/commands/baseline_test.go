@@ -115,3 +115,19 @@ func TestBaselineBroken(t *testing.T) {
 		t.Errorf("exit %d, want %d", code, ExitInput)
 	}
 }
+
+// TestBaselineResolve: groups resolve names a stack's baseline.
+func TestBaselineResolve(t *testing.T) {
+	t.Parallel()
+	dir := copyHome(t)
+	if code, out, errOut := runCLI("baseline", "create", "--home", dir, "--stack", "acme/shop/prod", "--file", example); code != ExitOK {
+		t.Fatalf("create: %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runCLI("groups", "resolve", "--home", dir, "--stack", "acme/shop/prod")
+	if code != ExitOK || !strings.Contains(out, "violations accepted on ") || !strings.Contains(out, filepath.Join("baselines", "shop", "prod.yaml")) {
+		t.Errorf("resolve: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, out, _ := runCLI("groups", "resolve", "--home", dir, "--stack", "acme/shop/dev"); strings.Contains(out, "Baseline") {
+		t.Errorf("a stack without a baseline shows one:\n%s", out)
+	}
+}

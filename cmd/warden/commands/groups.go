@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -162,6 +163,14 @@ type resolutionView struct {
 	Groups     []home.GroupMatch `json:"groups"`
 	Packs      []packRunView     `json:"packs"`
 	Exceptions []exceptionView   `json:"exceptions"`
+	Baseline   *baselineView     `json:"baseline,omitempty"`
+}
+
+// baselineView is a stack's baseline as groups resolve shows it.
+type baselineView struct {
+	File       string `json:"file"`
+	Created    string `json:"created"`
+	Violations int    `json:"violations"`
 }
 
 type packRunView struct {
@@ -235,6 +244,13 @@ func groupsResolveRun(opts *groupsResolveOptions) error {
 			v.Exceptions = append(v.Exceptions, ev)
 		}
 	}
+	if b := h.Baseline(st.Organization, st.Project, st.Name); b != nil {
+		rel, err := filepath.Rel(h.Dir, b.File)
+		if err != nil {
+			rel = b.File
+		}
+		v.Baseline = &baselineView{File: rel, Created: b.Created.Format(time.DateOnly), Violations: len(b.Entries)}
+	}
 	if opts.Output == "json" {
 		return writeJSON(opts.IO.Out, v)
 	}
@@ -294,6 +310,9 @@ func writeResolution(w io.Writer, v resolutionView) error {
 			}
 			fmt.Fprintf(w, "  %s%s: %s\n    policies %s on %s\n", e.ID, state, e.Reason, strings.Join(e.Policies, ", "), strings.Join(e.Targets, ", "))
 		}
+	}
+	if b := v.Baseline; b != nil {
+		fmt.Fprintf(w, "\nBaseline: %d violations accepted on %s (%s): reported as advisory; only new violations block\n", b.Violations, b.Created, b.File)
 	}
 	return nil
 }
