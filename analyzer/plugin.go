@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/warden-policy/warden/internal/analyze"
 	"github.com/warden-policy/warden/internal/ledger"
 	"github.com/warden-policy/warden/packs/engine"
 	"github.com/warden-policy/warden/packs/home"
@@ -69,6 +70,13 @@ func Run(ctx context.Context, p Process) int {
 		}
 	}
 	opts := Options{Version: p.Version, Logger: log.Named("analyzer"), Getenv: p.Getenv}
+	if clock, err := analyze.Clock(p.Getenv); err != nil && loadErr == nil {
+		// Fail closed, as a broken home does: every analysis reports it.
+		loadErr = err
+		log.Error("clock", "error", err)
+	} else {
+		opts.Now = clock
+	}
 	if loadErr == nil {
 		opts.Findings = ledger.Locate(h, p.Getenv)
 	}

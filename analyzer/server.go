@@ -463,10 +463,13 @@ func (s *Server) interrupted(ctx context.Context) error {
 func (s *Server) response(sess *analyze.Session, v *analyze.Verdict, analyzed bool) *pulumirpc.AnalyzeResponse {
 	resp := &pulumirpc.AnalyzeResponse{}
 	if len(v.Findings) > 0 {
-		resp.Diagnostics = make([]*pulumirpc.AnalyzeDiagnostic, len(v.Findings))
+		resp.Diagnostics = make([]*pulumirpc.AnalyzeDiagnostic, 0, len(v.Findings))
 		for i := range v.Findings {
 			f := &v.Findings[i]
-			resp.Diagnostics[i] = diagnostic(f, sess.Name(f.Pack, f.Policy), analyzed)
+			if f.Hidden() {
+				continue // a shadow policy's: the ledger has it, the deployer does not see it
+			}
+			resp.Diagnostics = append(resp.Diagnostics, diagnostic(f, sess.Name(f.Pack, f.Policy), analyzed))
 		}
 	}
 	skipped := s.encodeSkipped(v.Skipped)

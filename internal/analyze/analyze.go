@@ -10,7 +10,9 @@ package analyze
 
 import (
 	"context"
+	"fmt"
 	"sort"
+	"time"
 
 	"github.com/warden-policy/warden/internal/findings"
 	"github.com/warden-policy/warden/internal/stackexport"
@@ -84,4 +86,27 @@ func (a *Analyzer) Report(ctx context.Context, st *stackexport.Stack, ident home
 // the organization is the home's unless the caller knows better.
 func Identify(st *stackexport.Stack, org string) home.Stack {
 	return home.Stack{Organization: org, Project: st.Project, Name: st.Name}
+}
+
+// EnvNow names the variable that sets the day Warden's dated rules see:
+// staged levels ("mandatory from DATE"), exceptions' expiry. It is how a
+// team tries a rollout ahead of its date, and how tests pass a date in
+// rather than wait for one. YYYY-MM-DD or RFC 3339.
+const EnvNow = "WARDEN_NOW"
+
+// Clock is the clock of EnvNow: time.Now when it is not set, else that
+// instant, always. A value that does not parse is an error, never ignored:
+// a rollout must not start early or late by a typo.
+func Clock(getenv func(string) string) (func() time.Time, error) {
+	v := getenv(EnvNow)
+	if v == "" {
+		return time.Now, nil
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339, v); err != nil {
+			return nil, fmt.Errorf("$%s %q: want a date (YYYY-MM-DD) or an RFC 3339 time", EnvNow, v)
+		}
+	}
+	return func() time.Time { return t }, nil
 }

@@ -138,6 +138,10 @@ type Session struct {
 	unselected []string
 	// baseline is the stack's baseline, nil if none (or not known yet).
 	baseline *home.Baseline
+	// shadow lists the policies running in shadow; mandatoryOn the day a
+	// staged policy, advisory until then, becomes mandatory.
+	shadow      map[policyKey]bool
+	mandatoryOn map[policyKey]string
 	// skipped memoizes, per resource type, the not-applicable entries that
 	// do not depend on the resource (see Skipped).
 	skipped sync.Map // type token -> *Skipped
@@ -166,7 +170,10 @@ func (a *Analyzer) Session(stack engine.Stack, known bool, overrides map[string]
 			return nil, err
 		}
 	}
-	s := &Session{a: a, Stack: stack, Known: known, Overrides: overrides, byName: map[string]*exposed{}}
+	s := &Session{a: a, Stack: stack, Known: known, Overrides: overrides, byName: map[string]*exposed{},
+		shadow: map[policyKey]bool{}, mandatoryOn: map[policyKey]string{}}
+	y, m, d := a.now().UTC().Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	if known {
 		s.baseline = a.home.Baseline(stack.Organization, stack.Project, stack.Name)
 	}
@@ -175,9 +182,11 @@ func (a *Analyzer) Session(stack engine.Stack, known bool, overrides map[string]
 		runCfg := make(map[string]engine.PolicyConfig, len(r.Pack.Policies))
 		for _, pol := range r.Pack.Policies {
 			c := r.Config[pol.Name]
-			if o, ok := overrides[a.names[policyKey{r.Pack.Name, pol.Name}]]; ok {
+			k := policyKey{r.Pack.Name, pol.Name}
+			stage := r.Stages[pol.Name]
+			if o, ok := overrides[a.names[k]]; ok {
 				if o.Level != "" {
-					c.Level = o.Level
+					c.Level, stage = o.Level, home.Stage{} // the user's level is in force now
 				}
 				if len(o.Properties) > 0 {
 					props := maps.Clone(c.Properties)
@@ -187,6 +196,13 @@ func (a *Analyzer) Session(stack engine.Stack, known bool, overrides map[string]
 					maps.Copy(props, o.Properties)
 					c.Properties = props
 				}
+			}
+			switch {
+			case stage.Shadow:
+				s.shadow[k] = true
+			case !stage.From.IsZero() && today.Before(stage.From):
+				c.Level = spec.Advisory
+				s.mandatoryOn[k] = stage.From.Format(time.DateOnly)
 			}
 			runCfg[pol.Name] = c
 		}
@@ -468,7 +484,12 @@ func (s *Session) add(v *Verdict, r *engine.Result, res *engine.Resource, typeOf
 		v.NotApplicable = append(v.NotApplicable, NotApplicable{Policy: name, Reason: r.NotApplicable})
 		return
 	}
+	k := policyKey{r.Policy.Pack.Name, r.Policy.Name}
 	for _, f := range findings.From(s.Stack.Name, s.Stack.Project, res, r) {
+		if s.shadow[k] {
+			f.Level = spec.Shadow
+		}
+		f.MandatoryOn = s.mandatoryOn[k]
 		f.Waive(s.a.home, name, typeOf(f.URN), s.a.now())
 		f.Baseline(s.baseline)
 		v.Findings = append(v.Findings, f)

@@ -57,6 +57,9 @@ type Finding struct {
 	// Baselined is the day a baselined violation was first seen: it
 	// existed before enforcement and does not block (see home.Baseline).
 	Baselined string `json:"baselined,omitempty"`
+	// MandatoryOn is the day a staged policy, advisory until then, becomes
+	// mandatory.
+	MandatoryOn string `json:"mandatoryOn,omitempty"`
 }
 
 // ExceptionRef identifies the exception that waives a finding.
@@ -118,8 +121,20 @@ func (f *Finding) Text() string {
 	if f.Baselined != "" {
 		text += "\n" + f.BaselineNote()
 	}
+	if f.MandatoryOn != "" {
+		text += "\n" + f.StagedNote()
+	}
 	return text
 }
+
+// StagedNote says when a staged policy's violations start to block.
+func (f *Finding) StagedNote() string {
+	return "this policy becomes mandatory on " + f.MandatoryOn + ": from then on this violation blocks"
+}
+
+// Hidden reports whether the person deploying never sees the finding: a
+// policy in shadow, whose findings only the ledger keeps.
+func (f *Finding) Hidden() bool { return f.Level == spec.Shadow }
 
 // BaselineNote says why a baselined violation does not block.
 func (f *Finding) BaselineNote() string {

@@ -140,6 +140,9 @@ func writeHuman(w io.Writer, reports []*analyze.Report, breakdown bool) error {
 			if f.Baselined != "" {
 				fmt.Fprintf(w, "    %s\n", f.BaselineNote())
 			}
+			if f.MandatoryOn != "" {
+				fmt.Fprintf(w, "    %s\n", f.StagedNote())
+			}
 			if f.RemediationSteps != "" && f.Kind == findings.Violation && f.Exception == nil {
 				fmt.Fprintf(w, "    fix: %s\n", f.RemediationSteps)
 			}

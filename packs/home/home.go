@@ -87,6 +87,44 @@ type Group struct {
 	// runs it (schedule: "@every 6h", "@hourly", "@daily"); 0 when not
 	// scheduled.
 	Schedule time.Duration
+	// MandatoryFrom raises every advisory policy of the group's packs at
+	// or above this severity to mandatory ("" when not set).
+	MandatoryFrom spec.Severity
+}
+
+// Stage is how a policy's level is rolled out. Shadow runs it unseen: its
+// findings are recorded in the ledger, nothing is shown to the person
+// deploying, nothing blocks. From, when set, is the first day a mandatory
+// (or remediate) level applies; before it the policy runs advisory and
+// each violation says when it will block.
+type Stage struct {
+	Shadow bool
+	From   time.Time
+}
+
+// ParseLevel reads an enforcement level as warden.yaml takes it: one of
+// the engine's four, "shadow", or "mandatory from YYYY-MM-DD" (also
+// remediate). It returns the level the engine is given and the stage.
+func ParseLevel(s string) (spec.Level, Stage, error) {
+	if s == string(spec.Shadow) {
+		return spec.Advisory, Stage{Shadow: true}, nil
+	}
+	if lvl, date, ok := strings.Cut(s, " from "); ok {
+		l := spec.Level(strings.TrimSpace(lvl))
+		if l != spec.Mandatory && l != spec.Remediate {
+			return "", Stage{}, fmt.Errorf("enforcement level %q: only mandatory or remediate can start on a date", s)
+		}
+		t, err := time.Parse(time.DateOnly, strings.TrimSpace(date))
+		if err != nil {
+			return "", Stage{}, fmt.Errorf("enforcement level %q: %q is not a date (want YYYY-MM-DD)", s, strings.TrimSpace(date))
+		}
+		return l, Stage{From: t}, nil
+	}
+	l := spec.Level(s)
+	if !l.Valid() {
+		return "", Stage{}, fmt.Errorf("enforcement level %q must be one of advisory, mandatory, remediate, disabled, shadow, or \"mandatory from YYYY-MM-DD\"", s)
+	}
+	return l, Stage{}, nil
 }
 
 // ParseSchedule reads an audit group's schedule: "@every DURATION" (Go
@@ -139,8 +177,12 @@ type PackEntry struct {
 	// Level, when set, applies to every policy of the pack (below the
 	// entry's per-policy config).
 	Level spec.Level
-	// Config is per-policy config in the --policy-pack-config forms.
+	// Stage is how Level is rolled out (shadow, or mandatory from a date).
+	Stage Stage
+	// Config is per-policy config in the --policy-pack-config forms;
+	// Stages the rollout of the levels it sets.
 	Config map[string]engine.PolicyConfig
+	Stages map[string]Stage
 	Pack   *engine.Pack
 	// Source says where the pack came from: "built-in" or its directory.
 	Source string
@@ -268,8 +310,13 @@ func (d *decoder) group(dir string, n *yaml.Node) *Group {
 	g := &Group{Pos: d.Pos(n)}
 	var sourcesNode *yaml.Node
 	var scheduleNode *yaml.Node
-	d.Mapping(n, "group", []string{"name", "mode", "default", "stacks", "stackRule", "sources", "schedule", "packs"}, func(key string, _, v *yaml.Node) {
+	d.Mapping(n, "group", []string{"name", "mode", "default", "stacks", "stackRule", "sources", "schedule", "mandatoryFrom", "packs"}, func(key string, _, v *yaml.Node) {
 		switch key {
+		case "mandatoryFrom":
+			g.MandatoryFrom = spec.Severity(d.Str(v))
+			if g.MandatoryFrom.Rank() == 0 {
+				d.Errorf(v, spec.CodeSchema, "mandatoryFrom %q must be a severity: low, medium, high or critical", g.MandatoryFrom)
+			}
 		case "name":
 			g.Name = d.Str(v)
 		case "mode":
@@ -376,12 +423,13 @@ func (d *decoder) packEntry(n *yaml.Node) *PackEntry {
 				d.Errorf(v, spec.CodeSchema, "version %q is not a semver range (^1, ~1.2, >=1.0.0 <2)", e.Range)
 			}
 		case "enforcementLevel":
-			e.Level = spec.Level(d.Str(v))
-			if !e.Level.Valid() {
-				d.Errorf(v, spec.CodeSchema, "enforcement level %q must be one of advisory, mandatory, remediate, disabled", e.Level)
+			lvl, stage, err := ParseLevel(d.Str(v))
+			if err != nil {
+				d.Errorf(v, spec.CodeSchema, "%v", err)
 			}
+			e.Level, e.Stage = lvl, stage
 		case "config":
-			e.Config = d.config(v)
+			e.Config, e.Stages = d.config(v)
 		}
 	})
 	if e.Name == "" {
@@ -391,11 +439,14 @@ func (d *decoder) packEntry(n *yaml.Node) *PackEntry {
 	return e
 }
 
-// config reads policy config in the --policy-pack-config forms.
-func (d *decoder) config(n *yaml.Node) map[string]engine.PolicyConfig {
+// config reads policy config in the --policy-pack-config forms, with
+// warden.yaml's staged levels (shadow, "mandatory from DATE"), which it
+// returns apart: the engine is given the plain level.
+func (d *decoder) config(n *yaml.Node) (map[string]engine.PolicyConfig, map[string]Stage) {
 	out := map[string]engine.PolicyConfig{}
+	stages := map[string]Stage{}
 	if !d.Kind(n, yaml.MappingNode, "a mapping of policy names to levels or config") {
-		return out
+		return out, stages
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -404,7 +455,32 @@ func (d *decoder) config(n *yaml.Node) map[string]engine.PolicyConfig {
 			d.Errorf(v, spec.CodeSchema, "%v", err)
 			continue
 		}
-		pc, err := engine.ParsePolicyConfig(spec.Normalize(val))
+		val = spec.Normalize(val)
+		bad := false
+		staged := func(s string) string {
+			lvl, stage, err := ParseLevel(s)
+			if err != nil {
+				d.Errorf(v, spec.CodeSchema, "config for %s: %v", k.Value, err)
+				bad = true
+				return s
+			}
+			if stage != (Stage{}) {
+				stages[k.Value] = stage
+			}
+			return string(lvl)
+		}
+		switch x := val.(type) {
+		case string:
+			val = staged(x)
+		case map[string]any:
+			if s, ok := x["enforcementLevel"].(string); ok {
+				x["enforcementLevel"] = staged(s)
+			}
+		}
+		if bad {
+			continue
+		}
+		pc, err := engine.ParsePolicyConfig(val)
 		if err != nil {
 			d.Errorf(v, spec.CodeSchema, "config for %s: %v", k.Value, err)
 			continue
@@ -415,7 +491,7 @@ func (d *decoder) config(n *yaml.Node) map[string]engine.PolicyConfig {
 		}
 		out[k.Value] = pc
 	}
-	return out
+	return out, stages
 }
 
 // library finds packs by name and version: the home's packs/ folder

@@ -34,6 +34,10 @@ type Resolved struct {
 	// LevelFrom names, per policy, the group whose entry gave the level
 	// (the strictest).
 	LevelFrom map[string]string
+	// Stages holds, per policy, how its level is rolled out when it is
+	// (shadow, or mandatory from a date); Config's level is the one the
+	// stage leads to. The analyzer applies a stage on the day it runs.
+	Stages map[string]Stage
 	// Source is where the pack came from.
 	Source string
 }
@@ -152,19 +156,31 @@ func (h *Home) resolve(stack Stack, mode Mode, selects func(*Group) (bool, strin
 // merge combines the entries of one pack.
 func merge(stack Stack, entries []*PackEntry, groups []GroupMatch, byName map[string]*Group, defaultPropsOnly bool) (*Resolved, error) {
 	p := entries[0].Pack
-	res := &Resolved{Pack: p, Config: map[string]engine.PolicyConfig{}, Source: entries[0].Source, Groups: groups, LevelFrom: map[string]string{}}
+	res := &Resolved{Pack: p, Config: map[string]engine.PolicyConfig{}, Source: entries[0].Source, Groups: groups, LevelFrom: map[string]string{}, Stages: map[string]Stage{}}
 	var errs spec.ErrorList
 	for i, e := range entries {
 		run, err := p.NewRun(engine.Stack{Name: stack.Name, Project: stack.Project, Organization: stack.Organization}, e.RunConfig())
 		if err != nil {
 			return nil, configErrors(err, e)
 		}
+		g := byName[groups[i].Group]
 		for _, pol := range p.Policies {
 			cur, seen := res.Config[pol.Name]
-			lvl := run.Level(pol)
-			if !seen || lvl.Rank() > cur.Level.Rank() {
+			lvl, stage := run.Level(pol), e.stageOf(pol.Name)
+			from := groups[i].Group
+			if g != nil && g.MandatoryFrom != "" && pol.Severity.Rank() >= g.MandatoryFrom.Rank() && !stage.Shadow &&
+				(lvl == spec.Advisory || lvl == spec.Mandatory) {
+				lvl, stage = spec.Mandatory, Stage{}
+				from += " (mandatoryFrom: " + string(g.MandatoryFrom) + ")"
+			}
+			if !seen || stronger(lvl, stage, cur.Level, res.Stages[pol.Name]) {
 				cur.Level = lvl
-				res.LevelFrom[pol.Name] = groups[i].Group
+				res.LevelFrom[pol.Name] = from
+				if stage == (Stage{}) {
+					delete(res.Stages, pol.Name)
+				} else {
+					res.Stages[pol.Name] = stage
+				}
 			}
 			given := e.Config[pol.Name]
 			if defaultPropsOnly && !byName[groups[i].Group].Default {
@@ -193,6 +209,38 @@ func merge(stack Stack, entries []*PackEntry, groups []GroupMatch, byName map[st
 		return nil, err
 	}
 	return res, nil
+}
+
+// stageOf is the stage of the level an entry gives a policy: its config's
+// when that sets a level, else the entry's own.
+func (e *PackEntry) stageOf(policy string) Stage {
+	if e.Config[policy].Level != "" {
+		return e.Stages[policy]
+	}
+	if e.Level != "" {
+		return e.Stage
+	}
+	return Stage{}
+}
+
+// stronger reports whether level a (rolled out as sa) is stricter than b:
+// by level, then a visible level over a shadow one, then a level in force
+// now over a staged one, then the earlier start.
+func stronger(a spec.Level, sa Stage, b spec.Level, sb Stage) bool {
+	strength := func(l spec.Level, s Stage) int {
+		n := 2 * l.Rank()
+		if !s.Shadow {
+			n++
+		}
+		return n
+	}
+	if x, y := strength(a, sa), strength(b, sb); x != y {
+		return x > y
+	}
+	if sa.From.IsZero() != sb.From.IsZero() {
+		return sa.From.IsZero()
+	}
+	return sa.From.Before(sb.From)
 }
 
 // configErrors positions engine config errors at the entry when the config

@@ -20,6 +20,12 @@ const (
 	Mandatory Level = "mandatory"
 )
 
+// Shadow is Warden's own rollout level, not the engine's: a policy in
+// shadow runs and its findings are recorded in the ledger, but nothing is
+// shown to the person deploying and nothing blocks. It is never sent to
+// the engine and is not Valid in a pack.
+const Shadow Level = "shadow"
+
 // Levels lists the valid levels in the order users read them.
 var Levels = []Level{Advisory, Mandatory, Remediate, Disabled}
 
@@ -55,6 +61,16 @@ const (
 
 // Severities lists the valid severities, lowest first.
 var Severities = []Severity{Low, Medium, High, Critical}
+
+// Rank orders severities, lowest first; unspecified ranks 0.
+func (s Severity) Rank() int {
+	for i, v := range Severities {
+		if v == s {
+			return i + 1
+		}
+	}
+	return 0
+}
 
 // Valid reports whether s is a known severity. The empty severity is valid
 // and means "unspecified", as in Pulumi.

@@ -10,11 +10,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/warden-policy/warden/internal/analyze"
+	"github.com/warden-policy/warden/internal/findings"
 	"github.com/warden-policy/warden/internal/ledger"
 	"github.com/warden-policy/warden/internal/report"
 	"github.com/warden-policy/warden/internal/stackexport"
 	"github.com/warden-policy/warden/internal/version"
 	"github.com/warden-policy/warden/packs/home"
+	"github.com/warden-policy/warden/packs/spec"
 )
 
 type analyzeOptions struct {
@@ -26,11 +28,47 @@ type analyzeOptions struct {
 	Tags   []string
 	Output string
 	Store  string
+	FailOn string
 	Now    func() time.Time
 }
 
+// failOnUsage documents --fail-on, which analyze and audit share.
+const failOnUsage = "also fail (exit 1) on violations that do not block: advisory (any), or a severity: low, medium, high, critical (and above)"
+
+// checkFailOn validates --fail-on.
+func checkFailOn(v string) error {
+	if v == "" || v == "advisory" || spec.Severity(v).Rank() > 0 {
+		return nil
+	}
+	return &FlagError{Err: fmt.Errorf("--fail-on %q: want advisory, low, medium, high or critical", v)}
+}
+
+// failing reports whether reports fail the command: a blocking finding,
+// or with --fail-on a violation the person would see (not waived, not
+// baselined, not in shadow) at or above the threshold.
+func failing(reports []*analyze.Report, failOn string) bool {
+	for _, r := range reports {
+		if r.Summary.Blocking > 0 {
+			return true
+		}
+		if failOn == "" {
+			continue
+		}
+		for i := range r.Findings {
+			f := &r.Findings[i]
+			if f.Kind != findings.Violation || f.Hidden() || f.Exception != nil || f.Baselined != "" {
+				continue
+			}
+			if failOn == "advisory" || f.Severity.Rank() >= spec.Severity(failOn).Rank() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func newCmdAnalyze(ios *IOStreams, runF func(context.Context, *analyzeOptions) error) *cobra.Command {
-	opts := &analyzeOptions{IO: ios, Now: time.Now}
+	opts := &analyzeOptions{IO: ios, Now: wardenNow}
 	cmd := &cobra.Command{
 		Use:   "analyze --file STATE.json",
 		Short: "Run the preventative groups over a `pulumi stack export` file",
@@ -49,6 +87,9 @@ func newCmdAnalyze(ios *IOStreams, runF func(context.Context, *analyzeOptions) e
 			if err := checkOutput(opts.Output, report.Formats...); err != nil {
 				return err
 			}
+			if err := checkFailOn(opts.FailOn); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -61,6 +102,7 @@ func newCmdAnalyze(ios *IOStreams, runF func(context.Context, *analyzeOptions) e
 	cmd.Flags().StringVar(&opts.Stack, "stack", "", "the stack as org/project/stack (default: from the URNs)")
 	cmd.Flags().StringArrayVar(&opts.Tags, "tag", nil, "a stack tag key=value, for the groups' stack rules (repeatable)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "human", "output format: human, json, sarif, junit")
+	cmd.Flags().StringVar(&opts.FailOn, "fail-on", "", failOnUsage)
 	cmd.Flags().StringVar(&opts.Store, "store", "", "findings store to record the run in (default $"+ledger.EnvStore+", else the home's; \"off\": none)")
 	return cmd
 }
@@ -103,7 +145,7 @@ func analyzeRun(ctx context.Context, opts *analyzeOptions) error {
 	if err := report.Write(opts.IO.Out, report.Format(opts.Output), tool(), []*analyze.Report{rep}, false); err != nil {
 		return err
 	}
-	if rep.Summary.Blocking > 0 {
+	if failing([]*analyze.Report{rep}, opts.FailOn) {
 		return errFindings
 	}
 	return nil

@@ -29,6 +29,7 @@ type auditOptions struct {
 	Output  string
 	Store   string
 	Watch   bool
+	FailOn  string
 	Now     func() time.Time
 	// sleep waits d or until ctx ends (tests replace it to run --watch
 	// on a fake clock).
@@ -36,7 +37,7 @@ type auditOptions struct {
 }
 
 func newCmdAudit(ios *IOStreams, runF func(context.Context, *auditOptions) error) *cobra.Command {
-	opts := &auditOptions{IO: ios, Now: time.Now}
+	opts := &auditOptions{IO: ios, Now: wardenNow}
 	cmd := &cobra.Command{
 		Use:   "audit [SOURCE...]",
 		Short: "Run the audit groups over existing state: stack exports and backend folders",
@@ -51,6 +52,9 @@ func newCmdAudit(ios *IOStreams, runF func(context.Context, *auditOptions) error
 			if err := checkOutput(opts.Output, report.Formats...); err != nil {
 				return err
 			}
+			if err := checkFailOn(opts.FailOn); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -63,6 +67,7 @@ func newCmdAudit(ios *IOStreams, runF func(context.Context, *auditOptions) error
 	cmd.Flags().StringVar(&opts.Home, "home", "", "policy home (default: $WARDEN_HOME, else the built-in packs)")
 	cmd.Flags().StringArrayVar(&opts.Packs, "pack", nil, "run exactly this pack directory instead of a home (repeatable)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "human", "output format: human, json, sarif, junit")
+	cmd.Flags().StringVar(&opts.FailOn, "fail-on", "", failOnUsage)
 	cmd.Flags().BoolVar(&opts.Watch, "watch", false, "keep running: audit each audit group with a schedule on its schedule, recording every run in the findings ledger")
 	cmd.Flags().StringVar(&opts.Store, "store", "", "findings store to record the runs in (default $"+ledger.EnvStore+", else the home's; \"off\": none)")
 	return cmd
@@ -239,7 +244,7 @@ func auditRun(ctx context.Context, opts *auditOptions) error {
 	if failures > 0 {
 		return errIncomplete
 	}
-	if report.Total(reports).Blocking > 0 {
+	if failing(reports, opts.FailOn) {
 		return errFindings
 	}
 	return nil

@@ -49,7 +49,7 @@ func (o *baselineOptions) flags(cmd *cobra.Command, source bool) {
 }
 
 func newCmdBaselineCreate(ios *IOStreams) *cobra.Command {
-	opts := &baselineOptions{IO: ios, Now: time.Now}
+	opts := &baselineOptions{IO: ios, Now: wardenNow}
 	cmd := &cobra.Command{
 		Use:   "create --stack ORG/PROJECT/STACK",
 		Short: "Write a stack's current violations into its baseline",
@@ -66,7 +66,7 @@ func newCmdBaselineCreate(ios *IOStreams) *cobra.Command {
 }
 
 func newCmdBaselinePrune(ios *IOStreams) *cobra.Command {
-	opts := &baselineOptions{IO: ios, Now: time.Now}
+	opts := &baselineOptions{IO: ios, Now: wardenNow}
 	cmd := &cobra.Command{
 		Use:   "prune --stack ORG/PROJECT/STACK",
 		Short: "Drop the baselined violations that no longer violate",
@@ -81,7 +81,7 @@ func newCmdBaselinePrune(ios *IOStreams) *cobra.Command {
 }
 
 func newCmdBaselineShow(ios *IOStreams) *cobra.Command {
-	opts := &baselineOptions{IO: ios, Now: time.Now}
+	opts := &baselineOptions{IO: ios, Now: wardenNow}
 	cmd := &cobra.Command{
 		Use:   "show --stack ORG/PROJECT/STACK",
 		Short: "List a stack's baselined violations",

@@ -73,7 +73,7 @@ func consoleRun(ctx context.Context, opts *consoleOptions) error {
 	store := opts.url(h)
 	var audits *schedule.Scheduler
 	if opts.Audits && store != "" {
-		audits = scheduledAudits(&auditOptions{IO: opts.IO, Home: dir, Store: store, Now: time.Now}, opts.IO.ErrOut)
+		audits = scheduledAudits(&auditOptions{IO: opts.IO, Home: dir, Store: store, Now: wardenNow}, opts.IO.ErrOut)
 	}
 	copts := console.Options{
 		Home: dir, Store: store, Token: opts.Token, ReadOnly: opts.ReadOnly, Actor: actor + " (console)", Getenv: os.Getenv, Backend: opts.Backend,

@@ -126,7 +126,7 @@ type groupsResolveOptions struct {
 }
 
 func newCmdGroupsResolve(ios *IOStreams, runF func(context.Context, *groupsResolveOptions) error) *cobra.Command {
-	opts := &groupsResolveOptions{IO: ios, Now: time.Now}
+	opts := &groupsResolveOptions{IO: ios, Now: wardenNow}
 	cmd := &cobra.Command{
 		Use:   "resolve --stack org/project/stack",
 		Short: "Explain which groups select a stack, and which policies run at which level, with which config",

@@ -9,8 +9,11 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/warden-policy/warden/internal/analyze"
 )
 
 // Main runs the CLI and returns the process exit code.
@@ -35,6 +38,15 @@ func Main(args []string, ios *IOStreams) int {
 	return exitCode(err, ios)
 }
 
+// wardenNow is the day Warden's dated rules see: $WARDEN_NOW when set
+// (checked before any command runs), else now.
+func wardenNow() time.Time {
+	if clock, err := analyze.Clock(os.Getenv); err == nil {
+		return clock()
+	}
+	return time.Now()
+}
+
 // NewRootCmd builds the command tree.
 func NewRootCmd(ios *IOStreams) *cobra.Command {
 	root := &cobra.Command{
@@ -47,6 +59,12 @@ func NewRootCmd(ios *IOStreams) *cobra.Command {
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{Err: err} })
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if _, err := analyze.Clock(os.Getenv); err != nil {
+			return &FlagError{Err: err}
+		}
+		return nil
+	}
 	root.AddCommand(
 		newCmdInit(ios, nil),
 		newCmdInstall(ios),
