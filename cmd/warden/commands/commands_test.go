@@ -75,6 +75,7 @@ func TestCLI(t *testing.T) {
 		{name: "missing file flag", args: []string{"analyze"}, code: ExitInput, stderr: "--file is required"},
 		{name: "no such file", args: []string{"analyze", "--file", "nope.json"}, code: ExitInput, stderr: "no such file"},
 		{name: "truncated export", args: []string{"analyze", "--file", broken}, code: ExitInput, stderr: "truncated"},
+		{name: "stray argument", args: []string{"groups", "list", "extra"}, code: ExitInput, stderr: `unknown command "extra"`},
 		{name: "not an export", args: []string{"analyze", "--file", notExport}, code: ExitInput, stderr: "not a stack export"},
 		{name: "home without warden.yaml", args: []string{"analyze", "--file", example, "--home", "testdata/packs"}, code: ExitInput, stderr: "has no warden.yaml"},
 		{name: "bad stack", args: []string{"analyze", "--file", example, "--stack", "prod"}, code: ExitInput, stderr: "want org/project/stack"},

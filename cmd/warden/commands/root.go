@@ -79,7 +79,25 @@ func NewRootCmd(ios *IOStreams) *cobra.Command {
 		newCmdCompliance(ios, nil),
 		newCmdConsole(ios, nil),
 		newCmdBaseline(ios),
+		newCmdExceptions(ios),
 		newCmdVersion(ios),
 	)
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes every command's argument check a usage error (exit 2):
+// cobra's own, such as NoArgs's "unknown command", are plain errors.
+func usageArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return &FlagError{Err: err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }
