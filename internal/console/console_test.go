@@ -460,3 +460,49 @@ func TestStackBaseline(t *testing.T) {
 		t.Errorf("stack page: %d\n%.3000s", code, body)
 	}
 }
+
+// TestExceptFinding: a finding's page writes an exception for it into
+// warden.yaml, as warden exceptions new does; bad input and a stale form
+// change nothing.
+func TestExceptFinding(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Options{})
+	s, err := ledger.Open(context.Background(), f.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.Findings(context.Background(), ledger.Filter{Policy: "ebs-volume-encrypted"})
+	s.Close()
+	if err != nil || len(list) == 0 {
+		t.Fatalf("no finding: %v", err)
+	}
+	id := list[0].ID
+	page := "/findings/" + id
+	if _, body := f.get(page); !strings.Contains(body, `id="except-form"`) {
+		t.Fatalf("the finding page has no exception form:\n%.3000s", body)
+	}
+	before := f.wardenYAML()
+	for _, tc := range []struct {
+		form url.Values
+		want int
+	}{
+		{url.Values{"reason": {""}}, http.StatusBadRequest},
+		{url.Values{"reason": {"r"}, "expires": {"2020-01-01"}}, http.StatusBadRequest},
+		{url.Values{"reason": {"r"}, "version": {"stale"}}, http.StatusConflict},
+	} {
+		if code, body := f.post(page, page+"/exception", tc.form); code != tc.want {
+			t.Errorf("%v: %d, want %d\n%.2000s", tc.form, code, tc.want, body)
+		}
+		if f.wardenYAML() != before {
+			t.Fatalf("%v changed warden.yaml", tc.form)
+		}
+	}
+	form := url.Values{"reason": {"Scratch volume, no data at rest (SEC-9)."}, "approvedBy": {"security-team"}, "expires": {"30d"}}
+	if code, body := f.post(page, page+"/exception", form); code != http.StatusSeeOther {
+		t.Fatalf("creating the exception: %d\n%.2000s", code, body)
+	}
+	after := f.wardenYAML()
+	if !strings.HasPrefix(after, before) || !strings.Contains(after, "finding-"+id+":") || !strings.Contains(after, "aws-foundations/ebs-volume-encrypted") {
+		t.Errorf("warden.yaml after the exception:\n%s", after)
+	}
+}

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -221,6 +222,8 @@ func (s *Server) finding(w http.ResponseWriter, r *http.Request) {
 	}
 	data := map[string]any{"F": f, "History": history, "Runs": runs, "Statuses": ledger.Statuses, "Priorities": ledger.Priorities}
 	if h, err := s.home(); err == nil {
+		data["Version"] = version(h)
+		data["Editable"] = s.opts.Home != "" && f.URN != "" && f.Exception == ""
 		if a, err := home.FindPack(h.Dir, f.Pack, ""); err == nil {
 			for _, pol := range a.Pack.Policies {
 				if pol.Name == f.Policy {
@@ -230,6 +233,41 @@ func (s *Server) finding(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, "finding", page{Title: "Finding " + f.ID, Nav: "findings", Data: data})
+}
+
+// exceptFinding is `warden exceptions new --finding ID`: it writes an
+// exception for the finding into warden.yaml, with the reason, approver
+// and expiry of the form.
+func (s *Server) exceptFinding(w http.ResponseWriter, r *http.Request) {
+	st := s.ledgerOrFail(w, r)
+	if st == nil {
+		return
+	}
+	id := r.PathValue("id")
+	matches, err := st.ExceptionMatches(r.Context(), []string{id})
+	var ie *ledger.InputError
+	switch {
+	case errors.As(err, &ie):
+		s.fail(w, r, http.StatusBadRequest, err)
+		return
+	case err != nil:
+		s.fail(w, r, http.StatusServiceUnavailable, err)
+		return
+	}
+	expires, err := home.ParseExpiry(strings.TrimSpace(r.PostFormValue("expires")), s.opts.Now())
+	if err != nil {
+		s.editError(w, r, err)
+		return
+	}
+	x := home.NewException{
+		ID: cmp.Or(strings.TrimSpace(r.PostFormValue("exception")), "finding-"+id), Reason: strings.TrimSpace(r.PostFormValue("reason")),
+		ApprovedBy: strings.TrimSpace(r.PostFormValue("approvedBy")), Expires: expires, Match: matches,
+	}
+	if err := s.edit(r.PostFormValue("version"), func(e *home.Editor, h *home.Home) error { return e.AddException(h, x) }); err != nil {
+		s.editError(w, r, err)
+		return
+	}
+	done(w, r, "/findings/"+id, "added exception "+x.ID+" to warden.yaml; the next run records the finding as excepted")
 }
 
 // stack is a stack's page: the groups that apply, its packs and levels,

@@ -40,6 +40,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /findings/issues", s.findingsIssues)
 	s.mux.HandleFunc("POST /findings/update", s.updateFindings)
 	s.mux.HandleFunc("GET /findings/{id}", s.finding)
+	s.mux.HandleFunc("POST /findings/{id}/exception", s.exceptFinding)
 	s.mux.HandleFunc("GET /stacks/{org}/{project}/{stack}", s.stack)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -446,4 +447,33 @@ func (s *Store) ForGroup(ctx context.Context, h *home.Home, name string, f *Filt
 		}
 	}
 	return nil
+}
+
+// ExceptionMatches is what an exception for these findings matches: one
+// match per policy (pack/policy) with the resources of its findings, in
+// the order given. An unknown ID is an InputError; so is a finding about
+// the whole stack, which names no resource to except.
+func (s *Store) ExceptionMatches(ctx context.Context, ids []string) ([]home.ExceptionMatch, error) {
+	var out []home.ExceptionMatch
+	at := map[string]int{}
+	for _, id := range ids {
+		f, _, _, err := s.Finding(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if f.URN == "" {
+			return nil, &InputError{Msg: fmt.Sprintf("finding %s is about the whole stack (no resource): an exception names resources; write a stack-wide one in warden.yaml by hand", id)}
+		}
+		pol := f.Pack + "/" + f.Policy
+		i, ok := at[pol]
+		if !ok {
+			i = len(out)
+			at[pol] = i
+			out = append(out, home.ExceptionMatch{Policies: []string{pol}})
+		}
+		if !slices.Contains(out[i].Targets, f.URN) {
+			out[i].Targets = append(out[i].Targets, f.URN)
+		}
+	}
+	return out, nil
 }

@@ -2,7 +2,9 @@ package home
 
 import (
 	"bytes"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -134,4 +136,38 @@ func (e *Editor) AddException(h *Home, x NewException) error {
 		return &RefusedError{Pos: spec.Pos{File: e.File}, Msg: "adding the exception would change more than the exceptions: edit warden.yaml by hand"}
 	}
 	return nil
+}
+
+var relativeDays = regexp.MustCompile(`^(\d+)([dw])$`)
+
+// ParseExpiry reads an exception's expiry as people give it: a number of
+// days (30d) or weeks (2w) from now, or a date; the last day it applies.
+// "" is no expiry. A day already past is refused: an exception that never
+// applies is a mistake.
+func ParseExpiry(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	y, m, d := now.UTC().Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	var t time.Time
+	if g := relativeDays.FindStringSubmatch(s); g != nil {
+		n, err := strconv.Atoi(g[1])
+		if err != nil || n > 3660 {
+			return t, badEdit("expiry %q: at most 3660 days", s)
+		}
+		if g[2] == "w" {
+			n *= 7
+		}
+		t = today.AddDate(0, 0, n)
+	} else {
+		var err error
+		if t, err = time.Parse(time.DateOnly, s); err != nil {
+			return t, badEdit("expiry %q: want a number of days (30d), of weeks (2w), or a date (YYYY-MM-DD)", s)
+		}
+	}
+	if t.Before(today) {
+		return t, badEdit("expiry %s is in the past (today is %s)", t.Format(time.DateOnly), today.Format(time.DateOnly))
+	}
+	return t, nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"regexp"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -59,34 +57,6 @@ func newCmdExceptionsNew(ios *IOStreams) *cobra.Command {
 	return cmd
 }
 
-var relativeDays = regexp.MustCompile(`^(\d+)([dw])$`)
-
-// parseExpiry reads --expires: days (30d), weeks (2w) or a date; it must
-// not be in the past.
-func parseExpiry(s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	today := day(now)
-	var t time.Time
-	if m := relativeDays.FindStringSubmatch(s); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		if m[2] == "w" {
-			n *= 7
-		}
-		t = today.AddDate(0, 0, n)
-	} else {
-		var err error
-		if t, err = time.Parse(time.DateOnly, s); err != nil {
-			return t, &FlagError{Err: fmt.Errorf("--expires %q: want a number of days (30d), of weeks (2w), or a date (YYYY-MM-DD)", s)}
-		}
-	}
-	if t.Before(today) {
-		return t, &InputError{Err: fmt.Errorf("--expires %s is in the past (today is %s)", t.Format(time.DateOnly), today.Format(time.DateOnly))}
-	}
-	return t, nil
-}
-
 func exceptionsNew(ctx context.Context, opts *exceptionsNewOptions) error {
 	if len(opts.Findings) == 0 {
 		return &FlagError{Err: fmt.Errorf("give at least one --finding ID")}
@@ -94,7 +64,7 @@ func exceptionsNew(ctx context.Context, opts *exceptionsNewOptions) error {
 	if strings.TrimSpace(opts.Reason) == "" {
 		return &FlagError{Err: fmt.Errorf("--reason is required: say why the waiver is safe")}
 	}
-	expires, err := parseExpiry(opts.Expires, wardenNow())
+	expires, err := home.ParseExpiry(opts.Expires, wardenNow())
 	if err != nil {
 		return err
 	}
@@ -107,30 +77,15 @@ func exceptionsNew(ctx context.Context, opts *exceptionsNewOptions) error {
 		return err
 	}
 	defer s.Close()
-	// One match per policy, with the resources of its findings.
-	var order []string
-	targets := map[string][]string{}
-	for _, id := range opts.Findings {
-		f, _, _, err := s.Finding(ctx, id)
-		if err != nil {
-			return err
-		}
-		if f.URN == "" {
-			return &InputError{Err: fmt.Errorf("finding %s is about the whole stack (no resource): an exception names resources; waive it with a stack-wide target in warden.yaml by hand", id)}
-		}
-		pol := f.Pack + "/" + f.Policy
-		if _, ok := targets[pol]; !ok {
-			order = append(order, pol)
-		}
-		targets[pol] = append(targets[pol], f.URN)
+	matches, err := s.ExceptionMatches(ctx, opts.Findings)
+	if err != nil {
+		return err
 	}
 	x := home.NewException{ID: opts.ID, Reason: strings.TrimSpace(opts.Reason), ApprovedBy: opts.ApprovedBy, Expires: expires}
 	if x.ID == "" {
 		x.ID = "finding-" + opts.Findings[0]
 	}
-	for _, pol := range order {
-		x.Match = append(x.Match, home.ExceptionMatch{Policies: []string{pol}, Targets: targets[pol]})
-	}
+	x.Match = matches
 	err = home.Edit(dir, func(e *home.Editor, h *home.Home) error { return e.AddException(h, x) })
 	if err != nil {
 		return err
