@@ -315,3 +315,59 @@ func TestSchedule(t *testing.T) {
 		t.Errorf("schedules in the wrong place: %v", err)
 	}
 }
+
+// TestReadmeHome keeps the README's warden.yaml example loadable, rollout
+// levels and all.
+func TestReadmeHome(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "**warden.yaml.**")
+	if !ok {
+		t.Fatal("README has no warden.yaml section")
+	}
+	_, rest, _ = strings.Cut(rest, "```yaml\n")
+	text, _, _ := strings.Cut(rest, "```")
+	h, err := Parse(t.TempDir(), "README.md", []byte(text))
+	if err != nil {
+		t.Fatalf("the README's warden.yaml does not load:\n%v", err)
+	}
+	// dev: only the default group; on prod the production group makes them
+	// mandatory now, which beats a staged level and shadow.
+	res, err := h.Resolve(Stack{Organization: "acme", Project: "shop", Name: "dev"}, Preventative)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := res.Packs[0].Stages
+	if !st["s3-bucket-versioning"].Shadow || st["rds-deletion-protection"].From.IsZero() {
+		t.Errorf("stages: %+v", st)
+	}
+}
+
+// TestStronger: between groups, the stricter level wins; at one level, a
+// visible one beats shadow, one in force now beats a staged one, and the
+// earlier start beats the later.
+func TestStronger(t *testing.T) {
+	jan, feb := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		a      spec.Level
+		sa     Stage
+		b      spec.Level
+		sb     Stage
+		strict bool
+	}{
+		{spec.Mandatory, Stage{}, spec.Advisory, Stage{}, true},
+		{spec.Mandatory, Stage{From: jan}, spec.Advisory, Stage{}, true},
+		{spec.Advisory, Stage{}, spec.Advisory, Stage{Shadow: true}, true},
+		{spec.Advisory, Stage{Shadow: true}, spec.Disabled, Stage{}, true},
+		{spec.Mandatory, Stage{}, spec.Mandatory, Stage{From: jan}, true},
+		{spec.Mandatory, Stage{From: jan}, spec.Mandatory, Stage{From: feb}, true},
+		{spec.Mandatory, Stage{From: feb}, spec.Mandatory, Stage{From: jan}, false},
+		{spec.Mandatory, Stage{}, spec.Mandatory, Stage{}, false},
+	} {
+		if got := stronger(tc.a, tc.sa, tc.b, tc.sb); got != tc.strict {
+			t.Errorf("stronger(%s %+v, %s %+v) = %v", tc.a, tc.sa, tc.b, tc.sb, got)
+		}
+	}
+}
