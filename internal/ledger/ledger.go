@@ -128,7 +128,10 @@ type Finding struct {
 	Message      string `json:"message"`
 	// Exception is the id of the exception that waived the finding when
 	// it was last seen, "" if none.
-	Exception string    `json:"exception,omitempty"`
+	Exception string `json:"exception,omitempty"`
+	// Baselined is the day the stack's baseline says the violation was
+	// first seen, "" when no baseline covered it when last seen.
+	Baselined string    `json:"baselined,omitempty"`
 	Status    Status    `json:"status"`
 	Reason    string    `json:"reason,omitempty"`
 	Priority  string    `json:"priority"`
@@ -141,7 +144,7 @@ type Finding struct {
 
 // Blocks reports whether the finding, when last seen, failed its run.
 func (f *Finding) Blocks() bool {
-	return f.Exception == "" && f.Kind != string(findings.CantRun) && (f.Level == "mandatory" || f.Level == "remediate")
+	return f.Exception == "" && f.Baselined == "" && f.Kind != string(findings.CantRun) && (f.Level == "mandatory" || f.Level == "remediate")
 }
 
 // Priorities are P0 (most urgent) to P4; new findings get one from their

@@ -13,14 +13,14 @@ import (
 	"github.com/warden-policy/warden/packs/home"
 )
 
-const findingColumns = `id, organization, project, stack, pack, policy, urn, type, severity, level, kind, message, exception, status, reason, priority, assignee, first_seen, last_seen, last_run, updated`
+const findingColumns = `id, organization, project, stack, pack, policy, urn, type, severity, level, kind, message, exception, baselined, status, reason, priority, assignee, first_seen, last_seen, last_run, updated`
 
 func scanFinding(sc interface{ Scan(...any) error }) (*Finding, error) {
 	var f Finding
 	var first, last, updated int64
 	var status string
 	if err := sc.Scan(&f.ID, &f.Organization, &f.Project, &f.Stack, &f.Pack, &f.Policy, &f.URN, &f.Type, &f.Severity, &f.Level, &f.Kind,
-		&f.Message, &f.Exception, &status, &f.Reason, &f.Priority, &f.Assignee, &first, &last, &f.LastRun, &updated); err != nil {
+		&f.Message, &f.Exception, &f.Baselined, &status, &f.Reason, &f.Priority, &f.Assignee, &first, &last, &f.LastRun, &updated); err != nil {
 		return nil, err
 	}
 	f.Status = Status(status)

@@ -96,14 +96,14 @@ func (s *Store) Record(ctx context.Context, r *Run) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil // recorded already (a spooled run sent twice)
 		}
-		sight, err := tx.PrepareContext(ctx, q(`INSERT INTO sightings (run_id, finding_id, pack, policy, urn, level, kind, message, exception)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, finding_id) DO NOTHING`))
+		sight, err := tx.PrepareContext(ctx, q(`INSERT INTO sightings (run_id, finding_id, pack, policy, urn, level, kind, message, exception, baselined)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, finding_id) DO NOTHING`))
 		if err != nil {
 			return err
 		}
 		defer sight.Close()
 		for _, o := range obs {
-			if _, err := sight.ExecContext(ctx, r.ID, o.id, o.f.Pack, o.f.Policy, o.f.URN, string(o.f.Level), string(o.f.Kind), o.f.Message, exceptionOf(&o.f)); err != nil {
+			if _, err := sight.ExecContext(ctx, r.ID, o.id, o.f.Pack, o.f.Policy, o.f.URN, string(o.f.Level), string(o.f.Kind), o.f.Message, exceptionOf(&o.f), o.f.Baselined); err != nil {
 				return err
 			}
 		}
@@ -146,13 +146,13 @@ func (s *Store) track(ctx context.Context, tx *sql.Tx, r *Run, obs []observation
 	}
 	at := r.Finished.UnixNano()
 	actor := "run " + r.ID
-	insert, err := tx.PrepareContext(ctx, q(`INSERT INTO findings (id, organization, project, stack, pack, policy, urn, type, severity, level, kind, message, exception, status, reason, priority, assignee, first_seen, last_seen, last_run, updated)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', '', ?, '', ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`))
+	insert, err := tx.PrepareContext(ctx, q(`INSERT INTO findings (id, organization, project, stack, pack, policy, urn, type, severity, level, kind, message, exception, baselined, status, reason, priority, assignee, first_seen, last_seen, last_run, updated)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', '', ?, '', ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`))
 	if err != nil {
 		return err
 	}
 	defer insert.Close()
-	update, err := tx.PrepareContext(ctx, q(`UPDATE findings SET type = CASE WHEN ? = '' THEN type ELSE ? END, severity = ?, level = ?, kind = ?, message = ?, exception = ?, last_seen = ?, last_run = ?
+	update, err := tx.PrepareContext(ctx, q(`UPDATE findings SET type = CASE WHEN ? = '' THEN type ELSE ? END, severity = ?, level = ?, kind = ?, message = ?, exception = ?, baselined = ?, last_seen = ?, last_run = ?
 		WHERE id = ? AND last_seen <= ?`))
 	if err != nil {
 		return err
@@ -187,7 +187,7 @@ func (s *Store) track(ctx context.Context, tx *sql.Tx, r *Run, obs []observation
 		k, ok := existing[o.id]
 		if !ok {
 			res, err := insert.ExecContext(ctx, o.id, r.Organization, r.Project, r.Stack, f.Pack, f.Policy, f.URN, f.Type, string(f.Severity),
-				string(f.Level), string(f.Kind), f.Message, exceptionOf(f), priorityOf(string(f.Severity)), at, at, r.ID, at)
+				string(f.Level), string(f.Kind), f.Message, exceptionOf(f), f.Baselined, priorityOf(string(f.Severity)), at, at, r.ID, at)
 			if err != nil {
 				return err
 			}
@@ -202,7 +202,7 @@ func (s *Store) track(ctx context.Context, tx *sql.Tx, r *Run, obs []observation
 		}
 		// A run older than the last one to see the finding (a spooled run
 		// recorded late) does not overwrite what the newer one saw.
-		if _, err := update.ExecContext(ctx, f.Type, f.Type, string(f.Severity), string(f.Level), string(f.Kind), f.Message, exceptionOf(f), at, r.ID, o.id, at); err != nil {
+		if _, err := update.ExecContext(ctx, f.Type, f.Type, string(f.Severity), string(f.Level), string(f.Kind), f.Message, exceptionOf(f), f.Baselined, at, r.ID, o.id, at); err != nil {
 			return err
 		}
 		if k.status == string(StatusFixed) {

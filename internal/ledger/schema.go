@@ -51,6 +51,10 @@ var migrations = []string{
 		field TEXT NOT NULL, old_value TEXT NOT NULL, new_value TEXT NOT NULL, run_id TEXT NOT NULL
 	);
 	CREATE INDEX history_finding ON history (finding_id, seq);`,
+	// 2: a baselined violation (the day it was first seen, from the
+	// stack's baseline) is marked, as an excepted one is.
+	`ALTER TABLE findings ADD COLUMN baselined TEXT NOT NULL DEFAULT '';
+	ALTER TABLE sightings ADD COLUMN baselined TEXT NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the newest schema this binary knows.

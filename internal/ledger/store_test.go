@@ -413,8 +413,37 @@ func TestNewerSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := Open(t.Context(), url)
-		if !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), "schema is version 99, this warden knows up to 1: upgrade warden") {
+		if !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), fmt.Sprintf("schema is version 99, this warden knows up to %d: upgrade warden", SchemaVersion)) {
 			t.Errorf("got %v", err)
+		}
+	})
+}
+
+// TestMigrateFromVersion1: a store written by the first schema (no
+// baselined column) is brought up to date on open, its findings kept.
+func TestMigrateFromVersion1(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, url string) {
+		s := openStore(t, url)
+		for _, stmt := range []string{
+			`ALTER TABLE findings DROP COLUMN baselined`, `ALTER TABLE sightings DROP COLUMN baselined`,
+			`DELETE FROM warden_schema WHERE version > 1`,
+			`INSERT INTO findings (id, organization, project, stack, pack, policy, urn, type, severity, level, kind, message, exception, status, reason, priority, assignee, first_seen, last_seen, last_run, updated)
+			 VALUES ('aaaaaaaaaaaa', 'acme', 'shop', 'prod', 'p', 'pol', 'urn:x', 't', 'high', 'mandatory', 'violation', 'm', '', 'open', '', 'P2', '', 1, 1, 'r', 1)`,
+		} {
+			if _, err := s.db.Exec(stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		s.Close()
+		s2, err := Open(t.Context(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s2.Close()
+		f, _, _, err := s2.Finding(t.Context(), "aaaaaaaaaaaa")
+		if err != nil || f.Baselined != "" || !f.Blocks() {
+			t.Fatalf("the version-1 finding after the migration: %+v %v", f, err)
 		}
 	})
 }

@@ -61,6 +61,10 @@ func TestBaseline(t *testing.T) {
 	if code != ExitOK || !strings.Contains(after, "BASELINED") || !strings.Contains(after, "baselined on ") || !strings.Contains(after, "0 blocking") {
 		t.Fatalf("analyze with the baseline: exit %d\n%s%s", code, after, stderr)
 	}
+	// The ledger marks them: the run recorded them baselined.
+	if code, out, _ := runCLI("findings", "list", "--home", dir, "--store", store); code != ExitOK || !strings.Contains(out, "open (baselined)") {
+		t.Errorf("findings list after a baselined run: exit %d\n%s", code, out)
+	}
 
 	// Again: refused, the file unchanged; --add has nothing to add.
 	if code, _, errOut := runCLI("baseline", "create", "--home", dir, "--store", store, "--stack", "acme/shop/prod"); code != ExitInput || !strings.Contains(errOut, "a baseline only shrinks") {

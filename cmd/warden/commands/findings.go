@@ -220,6 +220,8 @@ func writeFindings(w io.Writer, format string, list []*ledger.Finding) error {
 		status := string(f.Status)
 		if f.Exception != "" {
 			status += " (excepted)"
+		} else if f.Baselined != "" {
+			status += " (baselined)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.ID, status, f.Priority, f.Severity, f.Organization+"/"+f.Project+"/"+f.Stack,
 			f.Pack+"/"+f.Policy, findings.ResourceName(f.URN), f.Assignee)
@@ -328,6 +330,9 @@ func findingsShowRun(ctx context.Context, opts *findingsShowOptions) error {
 	}
 	if f.Exception != "" {
 		fmt.Fprintf(w, "  excepted   by %s\n", f.Exception)
+	}
+	if f.Baselined != "" {
+		fmt.Fprintf(w, "  baselined  since %s (the stack's baseline: it does not block)\n", f.Baselined)
 	}
 	fmt.Fprintf(w, "  first seen %s\n  last seen  %s (run %s)\n", f.FirstSeen.Format(time.RFC3339), f.LastSeen.Format(time.RFC3339), f.LastRun)
 	fmt.Fprintf(w, "  message    %s\n", strings.ReplaceAll(f.Message, "\n", "\n             "))
