@@ -453,8 +453,9 @@ func (s *Session) AnalyzeStack(ctx context.Context, resources []*engine.Resource
 	typeOf := func(urn string) string { return types[urn] }
 	ectx, stop := context.WithTimeout(ctx, s.a.stackTimeout)
 	defer stop()
+	in := engine.NewStackInput(resources) // converted once for every pack
 	for _, pr := range s.packs {
-		for _, r := range pr.run.EvaluateStack(ectx, resources) {
+		for _, r := range pr.run.EvaluateStackInput(ectx, in) {
 			if ectx.Err() != nil && ctx.Err() == nil {
 				timedOut(&r)
 			}

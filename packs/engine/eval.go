@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
@@ -94,10 +95,16 @@ func (r *Run) Evaluate(ctx context.Context, res *Resource) []Result {
 // EvaluateStack runs the stack policies over every resource of the stack
 // (outputs as props).
 func (r *Run) EvaluateStack(ctx context.Context, resources []*Resource) []Result {
+	return r.EvaluateStackInput(ctx, NewStackInput(resources))
+}
+
+// EvaluateStackInput is EvaluateStack over a StackInput that several
+// packs' runs share, so the stack is converted once for all of them.
+func (r *Run) EvaluateStackInput(ctx context.Context, in *StackInput) []Result {
 	if len(r.Pack.stackPolicies) == 0 {
 		return nil
 	}
-	s := newStackState(ctx, r, resources)
+	s := newStackState(ctx, r, in)
 	var out []Result
 	for _, pol := range r.Pack.stackPolicies {
 		set := r.settings[pol]
@@ -171,31 +178,83 @@ func newResourceState(ctx context.Context, r *Run, res *Resource) *state {
 	return s
 }
 
-func newStackState(ctx context.Context, r *Run, resources []*Resource) *state {
+// StackInput is one stack's resources as stack policies see them,
+// converted to CEL values once and shared by every pack's EvaluateStack of
+// one AnalyzeStack: each pack converted them again before (with the
+// catalog's three packs of stack policies, three times the work and the
+// memory). It only reads the resources, and is safe for concurrent use.
+type StackInput struct {
+	resources []*Resource
+	mu        sync.Mutex
+	byDepth   map[int]*stackValues // by the converting run's depth limit
+}
+
+// stackValues is a StackInput converted under one depth limit: the real
+// values, and the masked ones (secrets as unknowns) built on first need.
+type stackValues struct {
+	m    *markers
+	list *resourceList
+	err  error // a value nested too deep
+
+	maskOnce sync.Once
+	mm       *markers
+	masked   *resourceList
+}
+
+// NewStackInput wraps a stack's resources for EvaluateStackInput.
+func NewStackInput(resources []*Resource) *StackInput {
+	return &StackInput{resources: resources, byDepth: map[int]*stackValues{}}
+}
+
+func (in *StackInput) typeOf(i int) string { return in.resources[i].Type }
+
+func (in *StackInput) values(maxDepth int) *stackValues {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if v := in.byDepth[maxDepth]; v != nil {
+		return v
+	}
 	m := &markers{base: unknownIDBase << 2}
-	c := &converter{m: m, named: true, maxDepth: r.limits.maxDepth}
-	list := make([]any, len(resources))
-	for i, res := range resources {
+	c := &converter{m: m, named: true, maxDepth: maxDepth}
+	list := make([]any, len(in.resources))
+	for i, res := range in.resources {
 		list[i] = c.resource(res)
 	}
-	typeOf := func(i int) string { return resources[i].Type }
-	s := &state{ctx: ctx, r: r, m: m, secrets: m.nsecret > 0 || r.stack.m.nsecret > 0,
+	v := &stackValues{m: m, list: newResourceList(list, in.typeOf)}
+	if c.err != nil {
+		v.err = c.err
+	}
+	in.byDepth[maxDepth] = v
+	return v
+}
+
+func (v *stackValues) maskedList(in *StackInput) (*resourceList, *markers) {
+	v.maskOnce.Do(func() {
+		v.mm = &markers{base: unknownIDBase << 3}
+		mc := &converter{m: v.mm, mask: true, named: true}
+		ml := make([]any, len(in.resources))
+		for i, res := range in.resources {
+			ml[i] = mc.resource(res)
+		}
+		v.masked = newResourceList(ml, in.typeOf)
+	})
+	return v.masked, v.mm
+}
+
+func newStackState(ctx context.Context, r *Run, in *StackInput) *state {
+	v := in.values(r.limits.maxDepth)
+	s := &state{ctx: ctx, r: r, m: v.m, secrets: v.m.nsecret > 0 || r.stack.m.nsecret > 0,
 		limit: r.limits.stack,
 		total: &budget{limit: r.limits.stackTotal, named: r.limits.stackTotal, shared: true}}
-	if c.err != nil {
-		s.inputErr = c.err
+	if v.err != nil {
+		s.inputErr = v.err
 	} else if r.stack.err != nil {
 		s.inputErr = r.stack.err
 	}
-	s.real = view{resources: newResourceList(list, typeOf), stack: r.stack.real, m: m}
+	s.real = view{resources: v.list, stack: r.stack.real, m: v.m}
 	s.mask = func() view {
-		mm := &markers{base: unknownIDBase << 3}
-		mc := &converter{m: mm, mask: true, named: true}
-		ml := make([]any, len(resources))
-		for i, res := range resources {
-			ml[i] = mc.resource(res)
-		}
-		return view{resources: newResourceList(ml, typeOf), stack: r.stack.masked, m: mm}
+		list, mm := v.maskedList(in)
+		return view{resources: list, stack: r.stack.masked, m: mm}
 	}
 	return s
 }
