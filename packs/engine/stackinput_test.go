@@ -90,4 +90,3 @@ func TestStackInputShared(t *testing.T) {
 		}
 	}
 }
-
