@@ -303,6 +303,7 @@ func packEnvs() (envSet, error) {
 			ext.Encoders(ext.EncodersVersion(1)), // base64 and json.encode; json.parse is ours
 			library(),
 			byTypeFunction(),
+			referencingFunction(),
 		)
 		if err != nil {
 			baseEnvErr = err

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"sort"
+	"sync"
 	"strings"
 
 	"cel.dev/cel-go/cel"
@@ -23,6 +24,9 @@ type resourceList struct {
 	traits.Lister
 	byType map[string]ref.Val
 	types  []string // sorted keys of byType, for globs
+
+	refsMu sync.Mutex
+	refs   map[[2]string]*refIndex // referencing's indexes, by type and property
 }
 
 func newResourceList(elems []any, typeOf func(int) string) *resourceList {
