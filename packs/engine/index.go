@@ -2,8 +2,8 @@ package engine
 
 import (
 	"sort"
-	"sync"
 	"strings"
+	"sync"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/cost"

@@ -274,4 +274,3 @@ func elementsOfType(list ref.Val, pat string) ([]ref.Val, ref.Val) {
 	}
 	return out, nil
 }
-
