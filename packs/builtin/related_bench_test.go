@@ -97,3 +97,19 @@ func BenchmarkRelatedStack(b *testing.B) {
 		})
 	}
 }
+
+// TestNoQuadraticPolicies: no built-in stack policy goes through the
+// stack's resources once per element (warden validate's quadratic
+// warning), so the catalog stays linear in the stack.
+func TestNoQuadraticPolicies(t *testing.T) {
+	t.Parallel()
+	for _, name := range builtin.Names() {
+		p, err := engine.LoadFS(builtin.FS(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Warnings) > 0 {
+			t.Errorf("%s:\n%v", name, p.Warnings)
+		}
+	}
+}

@@ -53,6 +53,9 @@ type Pack struct {
 	Tags        []string
 	// Policies in declaration order.
 	Policies []*Policy
+	// Warnings are what is valid but slow (CodeQuadratic), positioned;
+	// warden validate shows them. A lazily loaded pack has none.
+	Warnings spec.ErrorList
 
 	byName map[string]*Policy
 	// stackPolicies lists the stack policies, resourceAny the resource
@@ -210,8 +213,9 @@ func compileAll(sp *spec.Pack, errs spec.ErrorList, lazy bool) (*Pack, error) {
 	// start-up pays for this on every preview), then index them in
 	// declaration order.
 	type slot struct {
-		pol  *Policy
-		errs spec.ErrorList
+		pol      *Policy
+		errs     spec.ErrorList
+		warnings spec.ErrorList
 	}
 	slots := make([]slot, len(sp.Policies))
 	fresh := make([]map[string][]byte, len(sp.Policies))
@@ -228,7 +232,7 @@ func compileAll(sp *spec.Pack, errs spec.ErrorList, lazy bool) (*Pack, error) {
 	for range min(runtime.GOMAXPROCS(0), len(sp.Policies)) {
 		wg.Go(func() {
 			for i := range work {
-				c := &compiler{pack: p, errs: &slots[i].errs, cached: cached}
+				c := &compiler{pack: p, errs: &slots[i].errs, cached: cached, warnings: &slots[i].warnings}
 				if lazy {
 					slots[i].pol = c.deferred(sp.Policies[i], envs)
 				} else {
@@ -245,6 +249,7 @@ func compileAll(sp *spec.Pack, errs spec.ErrorList, lazy bool) (*Pack, error) {
 	wg.Wait()
 	for _, sl := range slots {
 		errs.Append(sl.errs)
+		p.Warnings.Append(sl.warnings)
 		pol := sl.pol
 		if pol == nil {
 			continue
@@ -257,6 +262,7 @@ func compileAll(sp *spec.Pack, errs spec.ErrorList, lazy bool) (*Pack, error) {
 		p.indexPolicy(pol)
 	}
 	errs.Sort()
+	p.Warnings.Sort()
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -338,6 +344,12 @@ type compiler struct {
 	// policy's expressions.
 	cached, fresh map[string][]byte
 	n             int
+	// ast is the last compiled expression's checked AST; fromResources
+	// names the element-independent variables built from the stack's
+	// resources; warnings collects what is valid but slow (see scan).
+	ast           *cel.Ast
+	fromResources map[string]bool
+	warnings      *spec.ErrorList
 }
 
 func (c *compiler) errorf(pos spec.Pos, code, format string, args ...any) {
@@ -411,6 +423,16 @@ func (c *compiler) policy(ps *spec.Policy, envs envSet) *Policy {
 		for _, prev := range pol.vars {
 			perItem = perItem || prev.perItem && c.idents["variables."+prev.name]
 		}
+		if ps.Kind == spec.StackKind && ps.ForEach != nil && c.warnings != nil {
+			if perItem {
+				c.warnScan(c.ast, v.Expr, "variable "+v.Name)
+			} else if mentionsResources(c.ast.NativeRep().Expr(), c.fromResources) {
+				if c.fromResources == nil {
+					c.fromResources = map[string]bool{}
+				}
+				c.fromResources[v.Name] = true
+			}
+		}
 		pol.varIndex[v.Name] = len(pol.vars)
 		pol.vars = append(pol.vars, &variable{name: v.Name, prg: prg, perItem: perItem})
 		extra = append(extra, cel.Variable("variables."+v.Name, out))
@@ -436,6 +458,9 @@ func (c *compiler) policy(ps *spec.Policy, envs envSet) *Policy {
 	}
 	if ps.Violation != nil {
 		pol.violation, _ = c.compile(inner, ps.Violation, "violation", cel.BoolType, ps.Kind)
+		if pol.violation != nil && ps.Kind == spec.StackKind && ps.ForEach != nil && c.warnings != nil {
+			c.warnScan(c.ast, ps.Violation, "the violation")
+		}
 	}
 	if ps.Message != nil {
 		for _, part := range ps.Message.Parts {
@@ -568,6 +593,7 @@ func (c *compiler) compile(env func() (*cel.Env, error), e *spec.Expr, what stri
 		c.errorf(e.Pos(), spec.CodeCompile, "%s: %v", what, err)
 		return nil, nil
 	}
+	c.ast = a
 	return &program{expr: e, prg: prg}, out
 }
 

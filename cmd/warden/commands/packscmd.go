@@ -496,6 +496,9 @@ func validateDir(dir string, all *spec.ErrorList, out, warn func(string)) error 
 		all.Append(list)
 	}
 	if p != nil {
+		for _, w := range p.Warnings {
+			warn(w.Error())
+		}
 		out(fmt.Sprintf("%s: %d policies, ok", p, len(p.Policies)))
 	}
 	return nil
