@@ -2,6 +2,7 @@ package builtin_test
 
 import (
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/warden-policy/warden/packs/builtin"
@@ -74,7 +75,7 @@ func BenchmarkRelatedStack(b *testing.B) {
 		}
 		runs = append(runs, run)
 	}
-	for _, n := range []int{1_000, 10_000, 30_000} {
+	for _, n := range benchSizes() {
 		stack := relatedStack(n)
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			b.ReportAllocs()
@@ -112,4 +113,13 @@ func TestNoQuadraticPolicies(t *testing.T) {
 			t.Errorf("%s:\n%v", name, p.Warnings)
 		}
 	}
+}
+
+// benchSizes are BenchmarkRelatedStack's stack sizes; WARDEN_BENCH_100K=1
+// adds 100,000 (a minute and a few GB of the benchmark's own corpus).
+func benchSizes() []int {
+	if os.Getenv("WARDEN_BENCH_100K") != "" {
+		return []int{1_000, 10_000, 30_000, 100_000}
+	}
+	return []int{1_000, 10_000, 30_000}
 }
