@@ -129,3 +129,21 @@ func TestRollout(t *testing.T) {
 		t.Errorf("the shadow policy's violation is not in the ledger: %+v", e.findings())
 	}
 }
+
+// TestDirectoryFormRecords: the directory form runs the analyzer inside the
+// language host's process; its runs reach the ledger as the executable
+// form's do.
+func TestDirectoryFormRecords(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "prod")
+	e.rolloutHome("advisory", "advisory", "")
+	out := e.mustPulumi("up", "--yes", "--skip-preview", "--policy-pack", forms[1].pack(e))
+	contains(t, out, "s3-bucket-no-public-acl")
+	runs := e.runs()
+	if len(runs) != 1 || runs[0].Run.Kind != "update" || !runs[0].Run.Complete || runs[0].Stack != "acme/shop/prod" {
+		t.Fatalf("runs after a directory-form update: %+v", runs)
+	}
+	if f, ok := e.findings()["s3-bucket-no-public-acl site"]; !ok || f.Status != "open" {
+		t.Errorf("findings: %+v", e.findings())
+	}
+}

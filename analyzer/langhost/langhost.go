@@ -3,8 +3,11 @@
 // It exists for the directory form of --policy-pack: the Pulumi CLI reads
 // PulumiPolicy.yaml (runtime: warden), loads the language plugin named after
 // the runtime and asks it to RunPlugin the pack directory as an analyzer.
-// RunPlugin starts the plugin's own binary in analyzer mode with that
-// directory as the policy home, and streams its stdout and stderr back.
+// RunPlugin runs the analyzer in this process, with that directory as the
+// policy home, and streams what it writes (the port line on stdout, logs on
+// stderr) back: one process starts, not the language host and then a
+// second copy of the binary, so the directory form starts as fast as the
+// executable form.
 //
 // The binary holds the analyzer too, so installing this one file with
 // `pulumi plugin install language warden VERSION --file $(which warden)` is
@@ -13,13 +16,12 @@ package langhost
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
@@ -96,23 +98,18 @@ func (s *Server) RunPlugin(req *pulumirpc.RunPluginRequest, stream grpc.ServerSt
 	if dir == "" {
 		return status.Error(codes.InvalidArgument, "RunPlugin without a policy pack directory")
 	}
-	args := append([]string{"--home", dir}, req.GetArgs()...)
-	cmd := exec.CommandContext(stream.Context(), s.self, args...)
-	cmd.Dir = req.GetPwd()
-	cmd.Env = append(append([]string{}, req.GetEnv()...), EnvMode+"=analyzer")
-	if len(req.GetEnv()) == 0 {
-		cmd.Env = append(os.Environ(), EnvMode+"=analyzer")
+	if !filepath.IsAbs(dir) && req.GetPwd() != "" {
+		dir = filepath.Join(req.GetPwd(), dir)
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return status.Error(codes.Internal, err.Error())
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return status.Error(codes.Internal, err.Error())
-	}
-	if err := cmd.Start(); err != nil {
-		return status.Errorf(codes.Internal, "starting the analyzer: %v", err)
+	getenv := os.Getenv
+	if env := req.GetEnv(); len(env) > 0 {
+		vars := make(map[string]string, len(env))
+		for _, kv := range env {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				vars[k] = v
+			}
+		}
+		getenv = func(k string) string { return vars[k] }
 	}
 	var mu sync.Mutex // stream.Send is not safe for concurrent use
 	send := func(r *pulumirpc.RunPluginResponse) error {
@@ -120,43 +117,30 @@ func (s *Server) RunPlugin(req *pulumirpc.RunPluginRequest, stream grpc.ServerSt
 		defer mu.Unlock()
 		return stream.Send(r)
 	}
-	var wg sync.WaitGroup
-	pump := func(r io.Reader, wrap func([]byte) *pulumirpc.RunPluginResponse) {
-		defer wg.Done()
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := r.Read(buf)
-			if n > 0 {
-				if serr := send(wrap(append([]byte(nil), buf[:n]...))); serr != nil {
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}
-	wg.Add(2)
-	go pump(stdout, func(b []byte) *pulumirpc.RunPluginResponse {
-		return &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}}
+	stdout := writerFunc(func(b []byte) error {
+		return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: slices.Clone(b)}})
 	})
-	go pump(stderr, func(b []byte) *pulumirpc.RunPluginResponse {
-		return &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}}
+	stderr := writerFunc(func(b []byte) error {
+		return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: slices.Clone(b)}})
 	})
-	wg.Wait()
-	err = cmd.Wait()
-	code := 0
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	case err != nil:
-		return status.Errorf(codes.Internal, "analyzer: %v", err)
-	}
+	code := analyzer.Run(stream.Context(), analyzer.Process{
+		Args:   append([]string{PluginName, "--home", dir}, req.GetArgs()...),
+		Stdout: stdout, Stderr: stderr, Getenv: getenv, Version: s.version,
+	})
 	if stream.Context().Err() != nil {
 		return nil // the engine stopped the plugin
 	}
 	return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
+}
+
+// writerFunc is an io.Writer that hands each write to a function.
+type writerFunc func([]byte) error
+
+func (f writerFunc) Write(b []byte) (int, error) {
+	if err := f(b); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // Main is pulumi-language-warden's main: the analyzer when EnvMode says so,
