@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/warden-policy/warden/packs/home"
+	"github.com/warden-policy/warden/packs/spec"
 )
 
 func newCmdGroups(ios *IOStreams) *cobra.Command {
@@ -220,7 +221,7 @@ func groupsResolveRun(opts *groupsResolveOptions) error {
 		}
 		for _, pol := range r.Pack.Policies {
 			c := r.Config[pol.Name]
-			pv.Policies = append(pv.Policies, policyView{Name: pol.Name, Level: string(c.Level), From: r.LevelFrom[pol.Name], Config: c.Properties})
+			pv.Policies = append(pv.Policies, policyView{Name: pol.Name, Level: stagedLevel(c.Level, r.Stages[pol.Name]), From: r.LevelFrom[pol.Name], Config: c.Properties})
 		}
 		v.Packs = append(v.Packs, pv)
 	}
@@ -255,6 +256,18 @@ func groupsResolveRun(opts *groupsResolveOptions) error {
 		return writeJSON(opts.IO.Out, v)
 	}
 	return writeResolution(opts.IO.Out, v)
+}
+
+// stagedLevel is a level as warden.yaml writes it, with its rollout:
+// "shadow", "mandatory from 2027-01-15".
+func stagedLevel(l spec.Level, st home.Stage) string {
+	switch {
+	case st.Shadow:
+		return string(spec.Shadow)
+	case !st.From.IsZero():
+		return string(l) + " from " + st.From.Format(time.DateOnly)
+	}
+	return string(l)
 }
 
 // urnPrefixMatches reports whether a URN target (with * globs) can name a

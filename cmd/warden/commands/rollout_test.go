@@ -70,6 +70,9 @@ groups:
 	if _, out, _ := runCLI("groups", "resolve", "--home", dir, "--stack", "acme/shop/critical"); !strings.Contains(out, "critical-now (mandatoryFrom: critical)") {
 		t.Errorf("groups resolve does not say where the level came from:\n%s", out)
 	}
+	if _, out, _ := runCLI("groups", "resolve", "--home", dir, "--stack", "acme/shop/prod"); !strings.Contains(out, "mandatory from 2027-01-15") || !strings.Contains(out, "shadow") {
+		t.Errorf("groups resolve does not show the rollout levels:\n%s", out)
+	}
 
 	t.Setenv("WARDEN_NOW", "soon")
 	if code, _, errOut := analyze("acme/shop/prod"); code != ExitInput || !strings.Contains(errOut, `$WARDEN_NOW "soon"`) {
