@@ -62,13 +62,7 @@ func byTypeFunction() cel.EnvOption {
 // resources is a map lookup; a glob copies what it matches; any other list
 // is scanned whole.
 var byTypeCost = cost.MemberOverload("list_byType_string", cost.ManualCost(
-	func(est cost.Estimator, target *cost.AstNode, _ []cost.AstNode) *cost.CallEstimate {
-		if target == nil {
-			return nil
-		}
-		sz := cost.EstimateSize(est, *target)
-		return cost.NewCallEstimate(cost.Estimate{Min: cost.CallCost, Max: sz.Max + cost.CallCost}, nil)
-	},
+	upToTargetSize,
 	func(args []ref.Val, result ref.Val) *uint64 {
 		c := cost.CallCost
 		if len(args) == 2 {
@@ -85,6 +79,16 @@ var byTypeCost = cost.MemberOverload("list_byType_string", cost.ManualCost(
 		return &c
 	}))
 
+// upToTargetSize estimates a call on a list of resources as one unit up to
+// the list's size: an index lookup at best, a scan at worst.
+func upToTargetSize(est cost.Estimator, target *cost.AstNode, _ []cost.AstNode) *cost.CallEstimate {
+	if target == nil {
+		return nil
+	}
+	sz := cost.EstimateSize(est, *target)
+	return cost.NewCallEstimate(cost.Estimate{Min: cost.CallCost, Max: sz.Max + cost.CallCost}, nil)
+}
+
 // listSize is the number of elements of a list value, 0 for anything else.
 func listSize(v ref.Val) uint64 {
 	if l, ok := v.(traits.Lister); ok {
@@ -100,41 +104,15 @@ func byTypeDecl(resources *cel.Type) cel.EnvOption {
 		cel.MemberOverload("list_byType_string", []*cel.Type{resources, cel.StringType}, resources,
 			cel.BinaryBinding(func(list, pattern ref.Val) ref.Val {
 				pat := string(pattern.(types.String))
-				if l, ok := list.(*resourceList); ok {
-					if !spec.IsGlob(pat) {
-						if g, ok := l.byType[pat]; ok {
-							return g
-						}
-						return emptyList
+				if l, ok := list.(*resourceList); ok && !spec.IsGlob(pat) {
+					if g, ok := l.byType[pat]; ok {
+						return g // the index's own list: no copy
 					}
-					var out []ref.Val
-					for _, t := range l.types {
-						if spec.MatchGlob(pat, t) {
-							it := l.byType[t].(traits.Lister).Iterator()
-							for it.HasNext() == types.True {
-								out = append(out, it.Next())
-							}
-						}
-					}
-					return types.NewRefValList(types.DefaultTypeAdapter, out)
+					return emptyList
 				}
-				lister, ok := list.(traits.Lister)
-				if !ok {
-					return types.NewErr("byType: want a list of resources")
-				}
-				var out []ref.Val
-				it := lister.Iterator()
-				for it.HasNext() == types.True {
-					e := it.Next()
-					m, ok := e.(traits.Mapper)
-					if !ok {
-						continue
-					}
-					if t, found := m.Find(types.String("type")); found {
-						if s, ok := t.(types.String); ok && spec.MatchGlob(pat, string(s)) {
-							out = append(out, e)
-						}
-					}
+				out, err := elementsOfType(list, pat)
+				if err != nil {
+					return types.NewErr("byType: %v", err)
 				}
 				return types.NewRefValList(types.DefaultTypeAdapter, out)
 			})))

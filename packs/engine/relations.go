@@ -48,13 +48,7 @@ func referencingFunction() cel.EnvOption {
 // referencingCost prices a call by what it returns (an index lookup), or,
 // on a list that is not Warden's resources, by the scan it does.
 var referencingCost = cost.MemberOverload("list_referencing_string_string_map_list", cost.ManualCost(
-	func(est cost.Estimator, target *cost.AstNode, _ []cost.AstNode) *cost.CallEstimate {
-		if target == nil {
-			return nil
-		}
-		sz := cost.EstimateSize(est, *target)
-		return cost.NewCallEstimate(cost.Estimate{Min: cost.CallCost, Max: sz.Max + cost.CallCost}, nil)
-	},
+	upToTargetSize,
 	func(args []ref.Val, result ref.Val) *uint64 {
 		c := cost.CallCost + listSize(result)
 		if len(args) > 0 {
