@@ -187,13 +187,7 @@ func (s *Server) updateFindings(w http.ResponseWriter, r *http.Request) {
 	}
 	ids := r.PostForm["id"]
 	err := st.Update(r.Context(), ids, t, s.opts.Actor, s.opts.Now())
-	var ie *ledger.InputError
-	switch {
-	case errors.As(err, &ie):
-		s.fail(w, r, http.StatusBadRequest, err)
-		return
-	case err != nil:
-		s.fail(w, r, http.StatusServiceUnavailable, err)
+	if s.ledgerFailed(w, r, err) {
 		return
 	}
 	back := r.PostFormValue("back")
@@ -235,6 +229,21 @@ func (s *Server) finding(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "finding", page{Title: "Finding " + f.ID, Nav: "findings", Data: data})
 }
 
+// ledgerFailed reports a ledger error, if any: a request the ledger
+// refuses is the user's (400), anything else the store's (503).
+func (s *Server) ledgerFailed(w http.ResponseWriter, r *http.Request, err error) bool {
+	var ie *ledger.InputError
+	switch {
+	case errors.As(err, &ie):
+		s.fail(w, r, http.StatusBadRequest, err)
+	case err != nil:
+		s.fail(w, r, http.StatusServiceUnavailable, err)
+	default:
+		return false
+	}
+	return true
+}
+
 // exceptFinding is `warden exceptions new --finding ID`: it writes an
 // exception for the finding into warden.yaml, with the reason, approver
 // and expiry of the form.
@@ -245,13 +254,7 @@ func (s *Server) exceptFinding(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	matches, err := st.ExceptionMatches(r.Context(), []string{id})
-	var ie *ledger.InputError
-	switch {
-	case errors.As(err, &ie):
-		s.fail(w, r, http.StatusBadRequest, err)
-		return
-	case err != nil:
-		s.fail(w, r, http.StatusServiceUnavailable, err)
+	if s.ledgerFailed(w, r, err) {
 		return
 	}
 	expires, err := home.ParseExpiry(strings.TrimSpace(r.PostFormValue("expires")), s.opts.Now())
