@@ -30,6 +30,15 @@ groups:
 	}
 }
 
+// extraBucket is a new public bucket the rollout adds to the program.
+const extraBucket = `  extra:
+    type: aws:s3/bucket:Bucket
+    properties:
+      bucket: acme-extra
+      acl: public-read
+      tags: {owner: web}
+`
+
 // TestRollout walks the README's "rolling out on existing stacks" with the
 // real CLI: a stack deployed with everything advisory has old violations;
 // made mandatory, they block; a baseline lets the update through while a
@@ -68,25 +77,12 @@ func TestRollout(t *testing.T) {
 	contains(t, out, "baselined on ")
 
 	// 4. A new violating resource blocks.
-	e.program("resources:\n", `resources:
-  extra:
-    type: aws:s3/bucket:Bucket
-    properties:
-      bucket: acme-extra
-      acl: public-read
-      tags: {owner: web}
-`)
+	e.program("resources:\n", "resources:\n"+extraBucket)
 	out, code := e.pulumi("preview", "--policy-pack", pack)
 	if code == 0 || !strings.Contains(out, "acme-extra") && !strings.Contains(out, "extra") {
 		t.Fatalf("a new violating bucket did not block:\n%s", out)
 	}
-	e.program(`  extra:
-    type: aws:s3/bucket:Bucket
-    properties:
-      bucket: acme-extra
-      acl: public-read
-      tags: {owner: web}
-`, "")
+	e.program(extraBucket, "")
 
 	// 5. One old violation fixed: the update marks it fixed; prune drops it.
 	e.program("acl: public-read", "acl: private")
@@ -101,14 +97,7 @@ func TestRollout(t *testing.T) {
 	// 6. Staged: aws-foundations mandatory from 2030-01-01. A new bucket
 	// passes before the date, saying when it will block, and blocks on it.
 	e.rolloutHome("mandatory from 2030-01-01", "mandatory", "")
-	e.program("resources:\n", `resources:
-  extra:
-    type: aws:s3/bucket:Bucket
-    properties:
-      bucket: acme-extra
-      acl: public-read
-      tags: {owner: web}
-`)
+	e.program("resources:\n", "resources:\n"+extraBucket)
 	out = e.mustPulumi("preview", "--policy-pack", pack)
 	contains(t, out, "becomes mandatory on 2030-01-01")
 	vars := e.vars
