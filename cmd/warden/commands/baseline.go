@@ -142,8 +142,12 @@ func current(ctx context.Context, opts *baselineOptions, h *home.Home) (home.Sta
 		if f.Kind != string(findings.Violation) || f.Exception != "" {
 			continue
 		}
-		y, m, d := f.FirstSeen.UTC().Date()
-		out = append(out, &home.BaselineEntry{Pack: f.Pack, Policy: f.Policy, URN: f.URN, Message: f.Message, Since: time.Date(y, m, d, 0, 0, 0, 0, time.UTC)})
+		// The ledger keeps one finding per policy and resource, its
+		// messages joined by lines (a security group with two open
+		// rules); a baseline entry is one violation, one message.
+		for msg := range strings.SplitSeq(f.Message, "\n") {
+			out = append(out, &home.BaselineEntry{Pack: f.Pack, Policy: f.Policy, URN: f.URN, Message: msg, Since: day(f.FirstSeen)})
+		}
 	}
 	return ident, out, nil
 }

@@ -135,3 +135,37 @@ func TestBaselineResolve(t *testing.T) {
 		t.Errorf("a stack without a baseline shows one:\n%s", out)
 	}
 }
+
+// TestBaselineManyMessages: the ledger keeps one finding per policy and
+// resource, its messages joined; the baseline made from it has an entry per
+// message, and covers each violation.
+func TestBaselineManyMessages(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "warden.yaml"), "organization: acme\ngroups:\n  - name: default\n    mode: preventative\n    default: true\n    packs:\n      - pack: rules\n        enforcementLevel: mandatory\n")
+	writeFile(t, filepath.Join(dir, "packs", "rules", "pack.yaml"), `name: rules
+version: 1.0.0
+policies:
+  - name: no-open-rule
+    description: Rules are closed.
+    resourceTypes: [test:index:Firewall]
+    forEach: resource.props.rules
+    violation: item.open
+    message: "rule {{ item.name }} is open"
+`)
+	urn := "urn:pulumi:prod::shop::test:index:Firewall::fw"
+	props := `{"rules": [{"name": "a", "open": true}, {"name": "b", "open": true}, {"name": "c", "open": false}]}`
+	export := filepath.Join(dir, "export.json")
+	writeFile(t, export, `{"version": 3, "deployment": {"resources": [{"urn": "`+urn+`", "type": "test:index:Firewall", "custom": true, "inputs": `+props+`, "outputs": `+props+`}]}}`)
+	store := "sqlite:" + filepath.Join(dir, "findings.db")
+	args := []string{"analyze", "--file", export, "--home", dir, "--store", store, "--stack", "acme/shop/prod"}
+	if code, out, errOut := runCLI(args...); code != ExitFindings || strings.Count(out, "is open") != 2 {
+		t.Fatalf("analyze: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI("baseline", "create", "--home", dir, "--store", store, "--stack", "acme/shop/prod"); code != ExitOK || !strings.Contains(out, "baselined 2 violations") {
+		t.Fatalf("baseline create: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(args...); code != ExitOK || strings.Count(out, "baselined on") != 2 {
+		t.Errorf("analyze with the baseline: exit %d\n%s%s", code, out, errOut)
+	}
+}
