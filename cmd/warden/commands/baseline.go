@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -197,15 +196,13 @@ func baselineCreate(ctx context.Context, opts *baselineOptions) error {
 		return err
 	}
 	name := ident.Organization + "/" + ident.Project + "/" + ident.Name
-	rel := filepath.Join(home.BaselinesDir, ident.Project, ident.Name+".yaml")
+	rel := home.BaselinePath("", ident.Project, ident.Name)
 	if b := h.Baseline(ident.Organization, ident.Project, ident.Name); b != nil {
 		if !opts.Add {
 			return &InputError{Err: fmt.Errorf("%s already has a baseline (%s): a baseline only shrinks (warden baseline prune); --add adds the violations it lacks", name, rel)}
 		}
 		added := b.Add(entries)
-		for _, e := range added {
-			fmt.Fprintf(opts.IO.Out, "+ %s/%s %s: %s\n", e.Pack, e.Policy, findings.ResourceName(e.URN), e.Message)
-		}
+		printEntries(opts.IO, "+", added)
 		if len(added) == 0 {
 			fmt.Fprintf(opts.IO.Out, "%s: nothing to add\n", rel)
 			return nil
@@ -228,6 +225,14 @@ func baselineCreate(ctx context.Context, opts *baselineOptions) error {
 	return nil
 }
 
+// printEntries prints baseline entries as a diff's lines: sign "+" for
+// added, "-" for removed.
+func printEntries(ios *IOStreams, sign string, es []*home.BaselineEntry) {
+	for _, e := range es {
+		fmt.Fprintf(ios.Out, "%s %s/%s %s: %s\n", sign, e.Pack, e.Policy, findings.ResourceName(e.URN), e.Message)
+	}
+}
+
 func baselinePrune(ctx context.Context, opts *baselineOptions) error {
 	h, err := baselineHome(opts)
 	if err != nil {
@@ -237,16 +242,14 @@ func baselinePrune(ctx context.Context, opts *baselineOptions) error {
 	if err != nil {
 		return err
 	}
-	rel := filepath.Join(home.BaselinesDir, ident.Project, ident.Name+".yaml")
+	rel := home.BaselinePath("", ident.Project, ident.Name)
 	b := h.Baseline(ident.Organization, ident.Project, ident.Name)
 	if b == nil {
 		return &InputError{Err: fmt.Errorf("%s/%s/%s has no baseline (%s)", ident.Organization, ident.Project, ident.Name, rel)}
 	}
 	still := home.NewBaseline("", "", time.Time{}, entries)
 	removed := b.Remove(func(e *home.BaselineEntry) bool { return still.Covers(e.Pack, e.Policy, e.URN, e.Message) == nil })
-	for _, e := range removed {
-		fmt.Fprintf(opts.IO.Out, "- %s/%s %s: %s\n", e.Pack, e.Policy, findings.ResourceName(e.URN), e.Message)
-	}
+	printEntries(opts.IO, "-", removed)
 	if len(removed) == 0 {
 		fmt.Fprintf(opts.IO.Out, "%s: every entry still violates; nothing pruned\n", rel)
 		return nil
