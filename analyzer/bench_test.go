@@ -53,19 +53,23 @@ func BenchmarkAnalyze(b *testing.B) {
 	}
 }
 
-// BenchmarkAnalyzeStack is one AnalyzeStack call over 10,000 resources
-// with every built-in pack (whose stack policies need every resource
-// decoded; the ten-policy home has none, and returns at once).
+// BenchmarkAnalyzeStack is one AnalyzeStack call over 10,000 related
+// resources, in process (no gRPC): the ten-policy home's one stack policy,
+// and every built-in pack's.
 func BenchmarkAnalyzeStack(b *testing.B) {
-	s := benchServer(b, "")
 	req, err := bench.StackRequest(bench.Corpus("bench", "load", 10000))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := s.AnalyzeStack(b.Context(), req); err != nil {
-			b.Fatal(err)
-		}
+	for _, c := range []struct{ name, dir string }{{"bench-home", "../testdata/bench/warden"}, {"builtin", ""}} {
+		b.Run(c.name, func(b *testing.B) {
+			s := benchServer(b, c.dir)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.AnalyzeStack(b.Context(), req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

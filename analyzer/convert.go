@@ -232,30 +232,6 @@ func resourceFromRequest(req *pulumirpc.AnalyzeRequest, decode func() (map[strin
 	}, nil
 }
 
-// resourceFromStack converts one resource of an AnalyzeStack request.
-func resourceFromStack(r *pulumirpc.AnalyzerResource) (*engine.Resource, error) {
-	props, err := propsFromProto(r.GetProperties())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", r.GetUrn(), err)
-	}
-	prov, err := providerFromProto(r.GetProvider())
-	if err != nil {
-		return nil, err
-	}
-	var pdeps map[string][]string
-	if len(r.GetPropertyDependencies()) > 0 {
-		pdeps = make(map[string][]string, len(r.GetPropertyDependencies()))
-		for k, d := range r.GetPropertyDependencies() {
-			pdeps[k] = d.GetUrns()
-		}
-	}
-	return &engine.Resource{
-		URN: r.GetUrn(), Type: r.GetType(), Name: r.GetName(), Props: props,
-		Options: optionsFromProto(r.GetOptions()), Provider: prov, Parent: r.GetParent(),
-		Dependencies: r.GetDependencies(), PropertyDependencies: pdeps,
-	}, nil
-}
-
 func providerFromProto(p *pulumirpc.AnalyzerProviderResource) (*engine.Provider, error) {
 	if p == nil {
 		return nil, nil

@@ -326,11 +326,13 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 	if len(req.GetResources()) > 0 {
 		first = req.GetResources()[0].GetUrn()
 	}
-	return s.analyzeStack(ctx, first, func(f func(*pulumirpc.AnalyzerResource) error) error {
+	return s.analyzeStack(ctx, first, func(sr *stackReader, add func(*engine.Resource)) error {
 		for _, r := range req.GetResources() {
-			if err := f(r); err != nil {
+			res, err := sr.fromProto(r)
+			if err != nil {
 				return err
 			}
+			add(res)
 		}
 		return nil
 	})
@@ -339,7 +341,7 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 // analyzeStack runs the stack policies over the resources each yields
 // (first is the first one's URN, which may name the stack); served over
 // gRPC, each decodes them from the wire one at a time (see stackWire).
-func (s *Server) analyzeStack(ctx context.Context, first string, each func(func(*pulumirpc.AnalyzerResource) error) error) (*pulumirpc.AnalyzeResponse, error) {
+func (s *Server) analyzeStack(ctx context.Context, first string, read func(*stackReader, func(*engine.Resource)) error) (*pulumirpc.AnalyzeResponse, error) {
 	ctx, cancel := s.stoppable(ctx)
 	defer cancel()
 	sess, err := s.current(first)
@@ -351,15 +353,7 @@ func (s *Server) analyzeStack(ctx context.Context, first string, each func(func(
 		return &pulumirpc.AnalyzeResponse{}, nil // only resource policies: nothing to decode
 	}
 	var resources []*engine.Resource
-	err = each(func(r *pulumirpc.AnalyzerResource) error {
-		res, err := resourceFromStack(r)
-		if err != nil {
-			return err
-		}
-		resources = append(resources, res)
-		return nil
-	})
-	if err != nil {
+	if err := read(newStackReader(), func(r *engine.Resource) { resources = append(resources, r) }); err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	v := sess.AnalyzeStack(ctx, resources)

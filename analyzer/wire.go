@@ -18,6 +18,8 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/warden-policy/warden/packs/engine"
 )
 
 // The analyzer's side of the wire: the codec and method handlers through
@@ -48,7 +50,11 @@ func (w *stackWire) release() {
 // first is the URN of the first resource, "" when there is none.
 func (w *stackWire) first() (string, error) {
 	var urn string
-	err := w.read(false, func(r *pulumirpc.AnalyzerResource) error {
+	err := w.read(false, func(b []byte) error {
+		r := new(pulumirpc.AnalyzerResource)
+		if err := proto.Unmarshal(b, r); err != nil {
+			return malformed(err)
+		}
 		urn = r.GetUrn()
 		return errStop
 	})
@@ -58,14 +64,14 @@ func (w *stackWire) first() (string, error) {
 	return urn, err
 }
 
-// each decodes the request's resources in order, calling f with each and
-// releasing the wire form as it goes; f may keep nothing of r but what it
-// converts. It can be called once.
-func (w *stackWire) each(f func(r *pulumirpc.AnalyzerResource) error) error {
+// each reads the request's resources in order, calling f with the wire
+// form of each (an AnalyzerResource message) and releasing the request as
+// it goes; f may not keep b, which is reused. It can be called once.
+func (w *stackWire) each(f func(b []byte) error) error {
 	return w.read(true, f)
 }
 
-func (w *stackWire) read(consume bool, f func(r *pulumirpc.AnalyzerResource) error) error {
+func (w *stackWire) read(consume bool, f func(b []byte) error) error {
 	if w.released {
 		return fmt.Errorf("the AnalyzeStack request was already read")
 	}
@@ -101,11 +107,7 @@ func (w *stackWire) read(consume bool, f func(r *pulumirpc.AnalyzerResource) err
 		if _, err := io.ReadFull(rd, buf); err != nil {
 			return malformed(err)
 		}
-		r := new(pulumirpc.AnalyzerResource)
-		if err := proto.Unmarshal(buf, r); err != nil { // strings are copied out of buf
-			return malformed(err)
-		}
-		if err := f(r); err != nil {
+		if err := f(buf); err != nil {
 			return err
 		}
 	}
@@ -368,7 +370,16 @@ func (s *Server) analyzeStackWire(ctx context.Context, w *stackWire) (*pulumirpc
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	return s.analyzeStack(ctx, first, w.each)
+	return s.analyzeStack(ctx, first, func(sr *stackReader, add func(*engine.Resource)) error {
+		return w.each(func(b []byte) error {
+			r, err := sr.fromWire(b)
+			if err != nil {
+				return err
+			}
+			add(r)
+			return nil
+		})
+	})
 }
 
 // errStop ends a read early.

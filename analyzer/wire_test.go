@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/warden-policy/warden/internal/bench"
+	"github.com/warden-policy/warden/packs/engine"
 )
 
 func TestStackWire(t *testing.T) {
@@ -34,7 +36,14 @@ func TestStackWire(t *testing.T) {
 	if first, err := w.first(); err != nil || first != req.Resources[0].Urn {
 		t.Errorf("first: %q, %v", first, err)
 	}
-	if err := w.each(func(r *pulumirpc.AnalyzerResource) error { urns = append(urns, r.GetUrn()); return nil }); err != nil {
+	if err := w.each(func(b []byte) error {
+		r, err := newStackReader().fromWire(b)
+		if err != nil {
+			return err
+		}
+		urns = append(urns, r.URN)
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(urns, " ") != req.Resources[0].Urn+" "+req.Resources[1].Urn {
@@ -45,7 +54,10 @@ func TestStackWire(t *testing.T) {
 		"truncated resource":     data[:len(data)/2],
 		"resource not a message": protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), "\xff\xff"),
 	} {
-		err := wire(bad).each(func(*pulumirpc.AnalyzerResource) error { return nil })
+		err := wire(bad).each(func(b []byte) error {
+			_, err := newStackReader().fromWire(b)
+			return err
+		})
 		if err == nil || !strings.Contains(err.Error(), "malformed AnalyzeStack request") {
 			t.Errorf("%s: got %v, want a malformed-request error", name, err)
 		}
@@ -190,7 +202,11 @@ func FuzzStackWire(f *testing.F) {
 		full := new(pulumirpc.AnalyzeStackRequest)
 		werr := proto.Unmarshal(b, full)
 		var got []*pulumirpc.AnalyzerResource
-		gerr := wire(b).each(func(r *pulumirpc.AnalyzerResource) error {
+		gerr := wire(b).each(func(b []byte) error {
+			r := new(pulumirpc.AnalyzerResource)
+			if err := proto.Unmarshal(b, r); err != nil {
+				return err
+			}
 			got = append(got, r)
 			return nil
 		})
@@ -209,4 +225,76 @@ func FuzzStackWire(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzStackReader: a resource converted from its wire form is the one
+// converted from its decoded message, errors included.
+func FuzzStackReader(f *testing.F) {
+	stack, err := bench.StackRequest(bench.Corpus("s", "p", 20))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, r := range stack.GetResources() {
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(r)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		// Repeated properties and provider fields: protobuf merges them.
+		f.Add(append(slices.Clone(b), b...))
+	}
+	f.Add([]byte{0x12, 0x02, 0x0a})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sr := newStackReader()
+		got, gerr := sr.fromWire(b)
+		r := new(pulumirpc.AnalyzerResource)
+		var want *engine.Resource
+		werr := proto.Unmarshal(b, r)
+		if werr == nil {
+			want, werr = newStackReader().fromProto(r)
+		}
+		if (gerr == nil) != (werr == nil) {
+			t.Fatalf("wire: %v, proto: %v", gerr, werr)
+		}
+		if gerr != nil {
+			return
+		}
+		if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+			t.Fatalf("wire and proto differ (-proto +wire):\n%s", d)
+		}
+	})
+}
+
+// TestStackReaderShares: what resources repeat is kept once: a provider
+// is converted once per distinct wire form, parents are one string.
+func TestStackReaderShares(t *testing.T) {
+	t.Parallel()
+	stack, err := bench.StackRequest(bench.Corpus("s", "p", 40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr := newStackReader()
+	providers := map[string]*engine.Provider{}
+	parents := map[string]*byte{}
+	for _, r := range stack.GetResources() {
+		b, err := proto.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := sr.fromWire(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, ok := providers[res.Provider.URN]; ok && p != res.Provider {
+			t.Errorf("%s: provider %s converted again", res.URN, p.URN)
+		}
+		providers[res.Provider.URN] = res.Provider
+		if p, ok := parents[res.Parent]; ok && p != unsafe.StringData(res.Parent) {
+			t.Errorf("%s: parent %s copied", res.URN, res.Parent)
+		}
+		parents[res.Parent] = unsafe.StringData(res.Parent)
+	}
+	if len(providers) != 2 || len(parents) != 1 {
+		t.Errorf("providers %v, parents %v", providers, parents)
+	}
 }

@@ -20,7 +20,7 @@ func TestDriver(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	corpus := Corpus("bench", "load", 48)
+	corpus := Corpus("bench", "load", 72)
 	msgs, err := AnalyzeRequests(corpus)
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +33,7 @@ func TestDriver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Calls != 48 || res.P50 <= 0 || res.P99 < res.P50 {
+	if res.Calls != 72 || res.P50 <= 0 || res.P99 < res.P50 {
 		t.Errorf("analyze result %+v", res)
 	}
 	// The corpus is built to violate: every fifth resource is public.
@@ -54,10 +54,45 @@ func TestDriver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diags["s3-bucket-has-public-access-block"] != 8 {
-		t.Errorf("stack diagnostics: %v", diags)
+	// Four groups: the fourth's block is for its BucketV2, so four of
+	// the eight buckets have none; the fourth's VPC has no flow log and
+	// its BucketV2's versioning is suspended.
+	for policy, want := range map[string]int{"s3-bucket-has-public-access-block": 4, "vpc-flow-logs-enabled": 1, "s3-bucket-versioning": 5} {
+		if diags[policy] != want {
+			t.Errorf("%d diagnostics of %s, want %d: %v", diags[policy], policy, want, diags)
+		}
 	}
 	if p.PeakRSS() <= 0 {
 		t.Error("no peak RSS read")
+	}
+}
+
+// TestCorpusRelations checks the corpus is what its doc comment says: the
+// types of a group in order, and every property dependency the URN of a
+// resource of the same group.
+func TestCorpusRelations(t *testing.T) {
+	corpus := Corpus("bench", "load", 5*groupSize)
+	index := map[string]int{}
+	for i, r := range corpus {
+		index[r.URN] = i
+		if r.Type != groupTypes[i%groupSize] {
+			t.Errorf("resource %d is a %s, want %s", i, r.Type, groupTypes[i%groupSize])
+		}
+	}
+	relations := 0
+	for i, r := range corpus {
+		for prop, urns := range r.PropertyDependencies {
+			for _, u := range urns {
+				j, ok := index[u]
+				if !ok || j/groupSize != i/groupSize {
+					t.Errorf("%s.%s depends on %s, not in its group", r.URN, prop, u)
+				}
+				relations++
+			}
+		}
+	}
+	// Per group: block, versioning, attachment; a flow log in four of five.
+	if relations != 5*3+4 {
+		t.Errorf("%d relations", relations)
 	}
 }

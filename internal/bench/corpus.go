@@ -6,6 +6,8 @@ package bench
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -18,6 +20,9 @@ import (
 type Resource struct {
 	URN, Type, Name string
 	Props           resource.PropertyMap
+	// PropertyDependencies name, per input, the resources whose outputs
+	// it was computed from (AnalyzeStack sends them; Analyze does not).
+	PropertyDependencies map[string][]string
 }
 
 var (
@@ -36,17 +41,34 @@ var (
 	arr = func(vs ...resource.PropertyValue) resource.PropertyValue { return resource.NewArrayProperty(vs) }
 )
 
-// Corpus builds n resources of twelve AWS and Kubernetes types, with
-// nested blocks, some secret and some unknown values; the same n gives the
-// same corpus.
+// Corpus builds n resources of eighteen AWS and Kubernetes types, with
+// nested blocks, some secret and some unknown values, related as in real
+// stacks: in every group of eighteen, a public access block, a versioning
+// resource, a flow log and a role policy attachment point at a bucket, a
+// VPC and a role of the group by property dependency (the bucket's id
+// unknown, as during the preview that creates it, or its name). Every
+// fourth group leaves a relation out, so stack policies find violations.
+// The same n gives the same corpus.
 func Corpus(stack, project string, n int) []Resource {
 	out := make([]Resource, 0, n)
+	urn := func(typ, name string) string {
+		return fmt.Sprintf("urn:pulumi:%s::%s::%s::%s", stack, project, typ, name)
+	}
 	for i := range n {
 		name := fmt.Sprintf("r%06d", i)
 		var typ string
 		var p map[string]resource.PropertyValue
+		var deps map[string][]string
 		public := i%5 == 0
-		switch i % 12 {
+		g, first := i/groupSize, i-i%groupSize
+		missing := g%4 == 3
+		// related is the URN and name of the resource of this group at
+		// the given case.
+		related := func(c int) (string, string) {
+			n := fmt.Sprintf("r%06d", first+c)
+			return urn(groupTypes[c], n), n
+		}
+		switch i % groupSize {
 		case 0:
 			typ = "aws:s3/bucket:Bucket"
 			acl := "private"
@@ -114,19 +136,78 @@ func Corpus(stack, project string, n int) []Resource {
 			typ = "kubernetes:core/v1:Service"
 			p = map[string]resource.PropertyValue{"spec": obj(map[string]resource.PropertyValue{"type": str("ClusterIP"),
 				"ports": arr(obj(map[string]resource.PropertyValue{"port": num(80)}))})}
-		default:
+		case 11:
 			typ = "aws:dynamodb/table:Table"
 			p = map[string]resource.PropertyValue{"hashKey": str("id"), "billingMode": str("PAY_PER_REQUEST"),
 				"pointInTimeRecovery": obj(map[string]resource.PropertyValue{"enabled": boolean(!public)})}
+		case 12:
+			// The group's Bucket, or its BucketV2 in a group that
+			// leaves the Bucket unblocked.
+			bucketURN, bucketName := related(0)
+			if missing {
+				bucketURN, bucketName = related(1)
+			}
+			typ = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+			ref := unknown
+			if g%2 == 1 {
+				ref = str("acme-" + bucketName)
+			}
+			p = map[string]resource.PropertyValue{"bucket": ref, "blockPublicAcls": boolean(true), "blockPublicPolicy": boolean(true),
+				"ignorePublicAcls": boolean(!public), "restrictPublicBuckets": boolean(true)}
+			deps = map[string][]string{"bucket": {bucketURN}}
+		case 13:
+			typ = "aws:ec2/vpc:Vpc"
+			p = map[string]resource.PropertyValue{"cidrBlock": str("10.0.0.0/16"), "enableDnsHostnames": boolean(true)}
+		case 14:
+			typ = "aws:ec2/flowLog:FlowLog"
+			p = map[string]resource.PropertyValue{"vpcId": str("vpc-0a1b2c3d"), "trafficType": str("ALL"), "logDestinationType": str("s3")}
+			if !missing {
+				vpc, _ := related(13)
+				p["vpcId"] = unknown
+				deps = map[string][]string{"vpcId": {vpc}}
+			}
+		case 15:
+			typ = "aws:iam/role:Role"
+			p = map[string]resource.PropertyValue{"assumeRolePolicy": str(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}
+		case 16:
+			typ = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+			role, _ := related(15)
+			arn := "arn:aws:iam::aws:policy/ReadOnlyAccess"
+			if public {
+				arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+			}
+			p = map[string]resource.PropertyValue{"role": unknown, "policyArn": str(arn)}
+			deps = map[string][]string{"role": {role}}
+		default:
+			typ = "aws:s3/bucketVersioningV2:BucketVersioningV2"
+			bucket, _ := related(1)
+			status := "Enabled"
+			if missing {
+				status = "Suspended"
+			}
+			p = map[string]resource.PropertyValue{"bucket": unknown,
+				"versioningConfiguration": obj(map[string]resource.PropertyValue{"status": str(status)})}
+			deps = map[string][]string{"bucket": {bucket}}
 		}
 		pm := resource.PropertyMap{}
 		for k, v := range p {
 			pm[resource.PropertyKey(k)] = v
 		}
-		out = append(out, Resource{URN: fmt.Sprintf("urn:pulumi:%s::%s::%s::%s", stack, project, typ, name), Type: typ, Name: name, Props: pm})
+		out = append(out, Resource{URN: urn(typ, name), Type: typ, Name: name, Props: pm, PropertyDependencies: deps})
 	}
 	return out
 }
+
+// groupTypes are the corpus's types, in the order of a group.
+var groupTypes = []string{
+	"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2", "aws:ec2/securityGroup:SecurityGroup", "aws:rds/instance:Instance",
+	"aws:iam/policy:Policy", "aws:ec2/instance:Instance", "aws:ebs/volume:Volume", "aws:lambda/function:Function",
+	"aws:kms/key:Key", "kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "aws:dynamodb/table:Table",
+	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:ec2/vpc:Vpc", "aws:ec2/flowLog:FlowLog",
+	"aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:s3/bucketVersioningV2:BucketVersioningV2",
+}
+
+const groupSize = 18
 
 var marshal = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true}
 
@@ -201,8 +282,17 @@ func StackRequest(rs []Resource) (*pulumirpc.AnalyzeStackRequest, error) {
 		if err != nil {
 			return nil, err
 		}
-		req.Resources = append(req.Resources, &pulumirpc.AnalyzerResource{Urn: r.URN, Type: r.Type, Name: r.Name,
-			Properties: props, Options: opts, Provider: prov})
+		res := &pulumirpc.AnalyzerResource{Urn: r.URN, Type: r.Type, Name: r.Name,
+			Properties: props, Options: opts, Provider: prov, Parent: opts.GetParent()}
+		if len(r.PropertyDependencies) > 0 {
+			res.PropertyDependencies = map[string]*pulumirpc.AnalyzerPropertyDependencies{}
+			for _, k := range slices.Sorted(maps.Keys(r.PropertyDependencies)) {
+				urns := r.PropertyDependencies[k]
+				res.PropertyDependencies[k] = &pulumirpc.AnalyzerPropertyDependencies{Urns: urns}
+				res.Dependencies = append(res.Dependencies, urns...)
+			}
+		}
+		req.Resources = append(req.Resources, res)
 	}
 	return req, nil
 }

@@ -178,27 +178,40 @@ func newResourceState(ctx context.Context, r *Run, res *Resource) *state {
 	return s
 }
 
-// StackInput is one stack's resources as stack policies see them,
-// converted to CEL values once and shared by every pack's EvaluateStack of
-// one AnalyzeStack: each pack converted them again before (with the
-// catalog's three packs of stack policies, three times the work and the
-// memory). It only reads the resources, and is safe for concurrent use.
+// StackInput is one stack's resources as stack policies see them, shared
+// by every pack's EvaluateStack of one AnalyzeStack. A resource is
+// converted to CEL values when a policy first reads it, once for all packs:
+// stack policies read a few types through resources.byType, so on a large
+// stack most resources are never converted (converting all of them, twice
+// with the masked view, was most of AnalyzeStack's time and memory at
+// 100,000 resources). It only reads the resources, and is safe for
+// concurrent use.
 type StackInput struct {
 	resources []*Resource
 	mu        sync.Mutex
 	byDepth   map[int]*stackValues // by the converting run's depth limit
 }
 
-// stackValues is a StackInput converted under one depth limit: the real
-// values, and the masked ones (secrets as unknowns) built on first need.
+// stackValues is a StackInput under one depth limit. Every resource was
+// scanned once up front, for what the whole evaluation must know before it
+// starts: whether a value nests too deep (then nothing is evaluated) and
+// every secret plaintext (for scrubbing). The CEL values of the real view,
+// and of the masked one (secrets as unknowns), are built per resource on
+// first access; a resource without secrets has one value for both views.
 type stackValues struct {
-	m    *markers
-	list *resourceList
-	err  error // a value nested too deep
+	in       *StackInput
+	maxDepth int
+	m        *markers // the real view's, grown as resources are converted
+	err      error    // a value nested too deep
+	secret   []bool   // per resource: it holds a secret
+	list     *resourceList
 
-	maskOnce sync.Once
-	mm       *markers
-	masked   *resourceList
+	mu        sync.Mutex // guards real and masked
+	real      []ref.Val
+	masked    []ref.Val
+	maskOnce  sync.Once
+	mm        *markers // the masked view's
+	maskedRes *resourceList
 }
 
 // NewStackInput wraps a stack's resources for EvaluateStackInput.
@@ -214,31 +227,130 @@ func (in *StackInput) values(maxDepth int) *stackValues {
 	if v := in.byDepth[maxDepth]; v != nil {
 		return v
 	}
-	m := &markers{base: unknownIDBase << 2}
-	c := &converter{m: m, named: true, maxDepth: maxDepth}
-	list := make([]any, len(in.resources))
+	n := len(in.resources)
+	v := &stackValues{in: in, maxDepth: maxDepth, m: &markers{base: unknownIDBase << 2},
+		secret: make([]bool, n), real: make([]ref.Val, n), masked: make([]ref.Val, n)}
+	sc := scanner{m: v.m, limit: (&converter{maxDepth: maxDepth}).limit()}
 	for i, res := range in.resources {
-		list[i] = c.resource(res)
+		if sc.resource(res) && v.err == nil {
+			// Spell out where: convert it as evaluation would.
+			c := &converter{m: &markers{}, named: true, maxDepth: maxDepth}
+			c.resource(res)
+			if c.err != nil {
+				v.err = c.err
+			}
+		}
+		v.secret[i] = sc.secret
 	}
-	v := &stackValues{m: m, list: newResourceList(list, in.typeOf)}
-	if c.err != nil {
-		v.err = c.err
-	}
+	v.list = newResourceList(v.elems(false), in.typeOf)
 	in.byDepth[maxDepth] = v
 	return v
 }
 
-func (v *stackValues) maskedList(in *StackInput) (*resourceList, *markers) {
+// lazyElem is a list element standing for resource i of a stackValues,
+// in the real or the masked view; stackAdapter converts it on access.
+type lazyElem struct {
+	v      *stackValues
+	i      int
+	masked bool
+}
+
+func (v *stackValues) elems(masked bool) []any {
+	backing := make([]lazyElem, len(v.in.resources))
+	out := make([]any, len(backing))
+	for i := range backing {
+		backing[i] = lazyElem{v: v, i: i, masked: masked}
+		out[i] = &backing[i]
+	}
+	return out
+}
+
+// stackAdapter is the type adapter of the stack's resource lists: their
+// elements are lazyElems, converted on first access.
+type stackAdapter struct{}
+
+func (stackAdapter) NativeToValue(value any) ref.Val {
+	if e, ok := value.(*lazyElem); ok {
+		return e.v.value(e.i, e.masked)
+	}
+	return types.DefaultTypeAdapter.NativeToValue(value)
+}
+
+// value is resource i's CEL value in the real or masked view.
+func (v *stackValues) value(i int, masked bool) ref.Val {
+	if masked && !v.secret[i] {
+		masked = false
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	cache, m := v.real, v.m
+	if masked {
+		cache, m = v.masked, v.mm
+	}
+	if cache[i] == nil {
+		c := &converter{m: m, mask: masked, named: true, maxDepth: v.maxDepth, scanned: true}
+		cache[i] = types.NewStringInterfaceMap(types.DefaultTypeAdapter, c.resource(v.in.resources[i]))
+	}
+	return cache[i]
+}
+
+func (v *stackValues) maskedList() (*resourceList, *markers) {
 	v.maskOnce.Do(func() {
+		v.mu.Lock()
 		v.mm = &markers{base: unknownIDBase << 3}
-		mc := &converter{m: v.mm, mask: true, named: true}
-		ml := make([]any, len(in.resources))
-		for i, res := range in.resources {
-			ml[i] = mc.resource(res)
-		}
-		v.masked = newResourceList(ml, in.typeOf)
+		v.mu.Unlock()
+		v.maskedRes = newResourceList(v.elems(true), v.in.typeOf)
 	})
-	return v.masked, v.mm
+	return v.maskedRes, v.mm
+}
+
+// scanner walks a resource's values as converter.value does, without
+// converting them: it notes secrets and says whether a value nests deeper
+// than the limit.
+type scanner struct {
+	m      *markers
+	limit  int
+	secret bool // the last resource scanned holds a secret
+	deep   bool
+}
+
+// resource scans a resource's properties and its provider's; it reports
+// whether a value nests too deep.
+func (sc *scanner) resource(r *Resource) bool {
+	sc.secret, sc.deep = false, false
+	sc.value(r.Props, 0)
+	if r.Provider != nil {
+		sc.value(r.Provider.Props, 0)
+	}
+	return sc.deep
+}
+
+func (sc *scanner) value(v any, depth int) {
+	if depth > sc.limit {
+		sc.deep = true
+		return
+	}
+	switch v := v.(type) {
+	case Secret:
+		sc.secret = true
+		sc.m.nsecret++
+		sc.m.noteSecret(v.Value)
+		sc.value(v.Value, depth)
+	case *Secret:
+		sc.value(*v, depth)
+	case map[string]any:
+		for _, e := range v {
+			if !isScalar(e) {
+				sc.value(e, depth+1)
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if !isScalar(e) {
+				sc.value(e, depth+1)
+			}
+		}
+	}
 }
 
 func newStackState(ctx context.Context, r *Run, in *StackInput) *state {
@@ -253,7 +365,7 @@ func newStackState(ctx context.Context, r *Run, in *StackInput) *state {
 	}
 	s.real = view{resources: v.list, stack: r.stack.real, m: v.m}
 	s.mask = func() view {
-		list, mm := v.maskedList(in)
+		list, mm := v.maskedList()
 		return view{resources: list, stack: r.stack.masked, m: mm}
 	}
 	return s

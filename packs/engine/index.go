@@ -36,11 +36,11 @@ func newResourceList(elems []any, typeOf func(int) string) *resourceList {
 		groups[t] = append(groups[t], e)
 	}
 	l := &resourceList{
-		Lister: types.NewDynamicList(types.DefaultTypeAdapter, elems),
+		Lister: types.NewDynamicList(stackAdapter{}, elems),
 		byType: make(map[string]ref.Val, len(groups)),
 	}
 	for t, g := range groups {
-		l.byType[t] = types.NewDynamicList(types.DefaultTypeAdapter, g)
+		l.byType[t] = types.NewDynamicList(stackAdapter{}, g)
 		l.types = append(l.types, t)
 	}
 	sort.Strings(l.types)

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -88,5 +89,49 @@ func TestStackInputShared(t *testing.T) {
 		if !slices.Equal(got[i], want[i]) {
 			t.Errorf("run %d over the shared input:\n%v\nalone:\n%v", i, got[i], want[i])
 		}
+	}
+}
+
+// TestStackInputUnreadResources: a stack policy converts only the
+// resources it reads, but what the whole stack holds still counts: a
+// secret of a resource no policy reads is scrubbed from messages, and a
+// value nested too deep anywhere stops every stack policy.
+func TestStackInputUnreadResources(t *testing.T) {
+	t.Parallel()
+	const pack = `name: unread
+version: 1.0.0
+policies:
+  - name: echo
+    kind: stack
+    description: d
+    forEach: resources.byType("test:index:Echo")
+    violation: "true"
+    message: "{{ item.name }} says {{ item.props.text }}"
+`
+	run, err := mustParse(t, pack).NewRun(engine.Stack{Name: "prod"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := []*engine.Resource{
+		{URN: "urn:db", Type: "test:index:Db", Name: "db", Props: map[string]any{"password": engine.Secret{Value: "correct-horse-battery"}}},
+		{URN: "urn:echo", Type: "test:index:Echo", Name: "echo", Props: map[string]any{"text": "the password is correct-horse-battery"}},
+	}
+	results := run.EvaluateStack(t.Context(), rs)
+	if len(results) != 1 || len(results[0].Violations) != 1 {
+		t.Fatalf("results %+v", results)
+	}
+	if msg := results[0].Violations[0].Message; msg != "echo says the password is [secret]" {
+		t.Errorf("message %q", msg)
+	}
+
+	var deep any = "bottom"
+	for range engine.MaxDepth + 1 {
+		deep = map[string]any{"k": deep}
+	}
+	rs = append(rs, &engine.Resource{URN: "urn:deep", Type: "test:index:Other", Name: "deep", Props: map[string]any{"v": deep}})
+	results = run.EvaluateStack(t.Context(), rs)
+	var de *engine.DepthError
+	if len(results) != 1 || len(results[0].Errors) != 1 || !errors.As(results[0].Errors[0], &de) || de.URN != "urn:deep" {
+		t.Fatalf("results %+v, want a depth error for urn:deep", results)
 	}
 }

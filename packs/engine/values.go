@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
@@ -100,8 +101,13 @@ type marker struct {
 
 // markers maps CEL unknown ids to what they stand for, and remembers secret
 // plaintexts so that error text can be scrubbed. One instance belongs to one
-// conversion; it is read-only once the conversion is done.
+// view of one input; a StackInput's grows as its resources are converted,
+// on first access, so list is guarded. secrets and nsecret are complete
+// before evaluation starts and read-only after.
 type markers struct {
+	// mu guards list: a StackInput's resources are converted, and their
+	// markers added, while other evaluations look markers up.
+	mu      sync.Mutex
 	base    int64
 	list    []marker
 	secrets []string // plaintexts long enough to scrub from text
@@ -109,15 +115,22 @@ type markers struct {
 }
 
 func (m *markers) add(mk marker) *types.Unknown {
+	m.mu.Lock()
 	id := m.base + int64(len(m.list))
 	m.list = append(m.list, mk)
+	m.mu.Unlock()
 	path := types.NewAttributeTrail("value")
 	return types.NewUnknown(id, path)
 }
 
 func (m *markers) lookup(id int64) (marker, bool) {
+	if m == nil {
+		return marker{}, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	i := id - m.base
-	if m == nil || i < 0 || i >= int64(len(m.list)) {
+	if i < 0 || i >= int64(len(m.list)) {
 		return marker{}, false
 	}
 	return m.list[i], true
@@ -194,6 +207,9 @@ type converter struct {
 	maxDepth int
 	// err is the first value that nested too deep.
 	err *DepthError
+	// scanned: the input's secrets were noted already (a StackInput
+	// scans every resource before converting any).
+	scanned bool
 }
 
 // pathNode is one step of the path to the value being converted, linked to
@@ -243,8 +259,10 @@ func (c *converter) value(v any, at *pathNode) (any, bool) {
 	case Unknown, *Unknown:
 		return c.m.add(marker{ref: ValueRef{URN: c.urn, Path: at.path()}}), true
 	case Secret:
-		c.m.nsecret++
-		c.m.noteSecret(v.Value)
+		if !c.scanned {
+			c.m.nsecret++
+			c.m.noteSecret(v.Value)
+		}
 		if c.mask {
 			return c.m.add(marker{ref: ValueRef{URN: c.urn, Path: at.path()}, secret: true}), true
 		}

@@ -1,5 +1,5 @@
-// The Node.js side of Warden's performance comparison (issue 7): the ten
-// policies of testdata/bench/warden on @pulumi/policy 1.21, written as a
+// The Node.js side of Warden's performance comparison (issues 7 and 18):
+// the eleven policies of testdata/bench/warden on @pulumi/policy 1.21, written as a
 // Pulumi user would write them, in plain JavaScript so that no TypeScript
 // compile is measured. Each follows its Warden counterpart in packs/builtin
 // (and testdata/bench/policyx) on the resource types of the benchmark
@@ -112,5 +112,40 @@ new PolicyPack("bench-reference", {
                 }
                 return out;
             }),
+        // The stack policy: every bucket has a public access block pointing
+        // at it, by property dependency (the bucket's id is unknown while it
+        // is being created) or else by name, or the stack has a complete
+        // account-level block. The blocked buckets are sets built once.
+        {
+            name: "s3-bucket-has-public-access-block",
+            description: "Every S3 bucket has a public access block pointing at it (or the account has one).",
+            enforcementLevel: "mandatory",
+            validateStack: (args, reportViolation) => {
+                const flags = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"];
+                const blockedURNs = new Set(), blockedNames = new Set();
+                for (const r of args.resources) {
+                    if (r.type === "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock" &&
+                        flags.every((f) => truthy(r.props[f]))) {
+                        return;
+                    }
+                    if (r.type === "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock") {
+                        const deps = r.propertyDependencies.bucket;
+                        if (deps !== undefined) {
+                            deps.forEach((b) => blockedURNs.add(b.urn));
+                        } else {
+                            blockedNames.add(r.props.bucket);
+                        }
+                    }
+                }
+                for (const r of args.resources) {
+                    if (r.type !== "aws:s3/bucket:Bucket" && r.type !== "aws:s3/bucketV2:BucketV2") {
+                        continue;
+                    }
+                    if (!blockedURNs.has(r.urn) && !blockedNames.has(r.props.id) && !blockedNames.has(r.props.bucket)) {
+                        reportViolation(`bucket ${r.name} has no public access block`, r.urn);
+                    }
+                }
+            },
+        },
     ],
 });

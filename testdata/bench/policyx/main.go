@@ -1,5 +1,5 @@
 // Command policyx is the reference side of Warden's performance comparison
-// (issue 7): the ten policies of testdata/bench/warden written with
+// (issues 7 and 18): the eleven policies of testdata/bench/warden written with
 // Pulumi's own Go policy SDK, policyx, as a Pulumi user would write them.
 // It lives under testdata so that `go test ./...` and `go vet ./...` leave
 // it alone; `make bench-setup` builds it.
@@ -223,9 +223,53 @@ func policies() []policyx.Policy {
 	}
 }
 
+// hasPublicAccessBlock is the stack policy: every bucket has a public
+// access block pointing at it, by property dependency (the bucket's id is
+// unknown while it is being created) or else by name, or the stack has a
+// complete account-level block. The blocked buckets are sets built once,
+// as a Go programmer would.
+func hasPublicAccessBlock() policyx.Policy {
+	flags := []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"}
+	return policyx.NewStackValidationPolicy("s3-bucket-has-public-access-block", policyx.StackValidationPolicyArgs{
+		Description:      "Every S3 bucket has a public access block pointing at it (or the account has one).",
+		EnforcementLevel: policyx.EnforcementLevelMandatory,
+		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
+			blockedURNs, blockedNames := map[string]bool{}, map[string]bool{}
+			for _, r := range args.Resources {
+				switch r.Type {
+				case "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock":
+					if !slices.ContainsFunc(flags, func(f string) bool { return !truthy(r.Properties.Get(f)) }) {
+						return nil
+					}
+				case "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
+					if urns, ok := r.PropertyDependencies["bucket"]; ok {
+						for _, u := range urns {
+							blockedURNs[u] = true
+						}
+					} else {
+						blockedNames[str(r.Properties.Get("bucket"))] = true
+					}
+				}
+			}
+			for _, r := range args.Resources {
+				if r.Type != "aws:s3/bucket:Bucket" && r.Type != "aws:s3/bucketV2:BucketV2" {
+					continue
+				}
+				id, bucket := r.Properties.Get("id"), r.Properties.Get("bucket")
+				if blockedURNs[r.URN] || id.IsString() && blockedNames[id.AsString()] || bucket.IsString() && blockedNames[bucket.AsString()] {
+					continue
+				}
+				args.Manager.ReportViolation("bucket "+r.Name+" has no public access block", r.URN)
+			}
+			return nil
+		},
+	})
+}
+
 func main() {
 	err := policyx.Main(func(*pulumi.Context) (policyx.PolicyPack, error) {
-		return policyx.NewPolicyPack("bench-reference", semver.MustParse("0.1.0"), policyx.EnforcementLevelAdvisory, policies())
+		return policyx.NewPolicyPack("bench-reference", semver.MustParse("0.1.0"), policyx.EnforcementLevelAdvisory,
+			append(policies(), hasPublicAccessBlock()))
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
