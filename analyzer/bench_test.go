@@ -1,10 +1,14 @@
 package analyzer
 
 import (
+	"fmt"
+	"os"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/warden-policy/warden/internal/bench"
 	"github.com/warden-policy/warden/packs/home"
@@ -53,23 +57,36 @@ func BenchmarkAnalyze(b *testing.B) {
 	}
 }
 
-// BenchmarkAnalyzeStack is one AnalyzeStack call over 10,000 related
-// resources, in process (no gRPC): the ten-policy home's one stack policy,
-// and every built-in pack's.
+// BenchmarkAnalyzeStack is one AnalyzeStack call over the load driver's
+// related corpus, in process but from the request's wire form, as served
+// (stackWire: no gRPC transport): the ten-policy home's one stack policy,
+// and every built-in pack's. 100,000 resources with WARDEN_BENCH_100K=1.
 func BenchmarkAnalyzeStack(b *testing.B) {
-	req, err := bench.StackRequest(bench.Corpus("bench", "load", 10000))
-	if err != nil {
-		b.Fatal(err)
+	sizes := []int{10_000}
+	if os.Getenv("WARDEN_BENCH_100K") != "" {
+		sizes = append(sizes, 100_000)
 	}
-	for _, c := range []struct{ name, dir string }{{"bench-home", "../testdata/bench/warden"}, {"builtin", ""}} {
-		b.Run(c.name, func(b *testing.B) {
-			s := benchServer(b, c.dir)
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := s.AnalyzeStack(b.Context(), req); err != nil {
-					b.Fatal(err)
+	for _, n := range sizes {
+		req, err := bench.StackRequest(bench.Corpus("bench", "load", n))
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, err := proto.Marshal(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req = nil
+		for _, c := range []struct{ name, dir string }{{"bench-home", "../testdata/bench/warden"}, {"builtin", ""}} {
+			b.Run(fmt.Sprintf("%s/%d", c.name, n), func(b *testing.B) {
+				s := benchServer(b, c.dir)
+				b.ReportAllocs()
+				for b.Loop() {
+					w := &stackWire{data: mem.BufferSlice{mem.SliceBuffer(data)}}
+					if _, err := s.analyzeStackWire(b.Context(), w); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

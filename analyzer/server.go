@@ -353,14 +353,15 @@ func (s *Server) analyzeStack(ctx context.Context, first string, read func(*stac
 		return &pulumirpc.AnalyzeResponse{}, nil // only resource policies: nothing to decode
 	}
 	var resources []*engine.Resource
-	if err := read(newStackReader(), func(r *engine.Resource) { resources = append(resources, r) }); err != nil {
+	sr := newStackReader(sess.StackReads())
+	if err := read(sr, func(r *engine.Resource) { resources = append(resources, r) }); err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	v := sess.AnalyzeStack(ctx, resources)
 	if err := s.interrupted(ctx); err != nil {
 		return nil, err
 	}
-	s.rec.stack(sess, v.Findings, len(resources))
+	s.rec.stack(sess, v.Findings, sr.count)
 	return s.response(sess, &v, false), nil
 }
 

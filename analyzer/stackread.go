@@ -1,9 +1,11 @@
 package analyzer
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -23,13 +25,23 @@ type stackReader struct {
 	// another form (protobuf writes map entries in any order).
 	providers map[string]*engine.Provider
 	byURN     map[string]*engine.Provider
-	strs      map[string]string           // one copy of each repeated string
-	rest      []byte                      // scratch: a resource but its properties and provider
+	strs      map[string]string // one copy of each repeated string
+	rest      []byte            // scratch: a resource but its properties and provider
+	// wanted says which types the stack policies read (nil: all);
+	// fromWire leaves the others undecoded (see fromWire). count is how
+	// many resources were read, left out or not.
+	wanted func(typ string) bool
+	count  int
 }
 
-func newStackReader() *stackReader {
-	return &stackReader{providers: map[string]*engine.Provider{}, byURN: map[string]*engine.Provider{}, strs: map[string]string{}}
+func newStackReader(wanted func(typ string) bool) *stackReader {
+	return &stackReader{providers: map[string]*engine.Provider{}, byURN: map[string]*engine.Provider{},
+		strs: map[string]string{}, wanted: wanted}
 }
+
+// signed marks a signed struct (a secret, asset, archive, resource
+// reference or output value) in a Struct's wire form.
+var signed = []byte(sig.Key)
 
 // Field numbers of AnalyzerResource that fromWire decodes itself.
 const (
@@ -41,7 +53,14 @@ const (
 // repeats its properties or provider (protobuf would merge them), or that
 // is not well formed, is decoded whole, the usual way, so the result and
 // the errors are always fromProto's (FuzzStackReader checks it).
+//
+// A resource of a type no stack policy reads is left out (nil, nil), its
+// properties not even decoded, unless they may hold a secret: a secret's
+// plaintext is scrubbed from every message, whichever resource holds it.
+// Most of a large stack is such resources; decoding them was most of
+// AnalyzeStack's time and memory.
 func (sr *stackReader) fromWire(b []byte) (*engine.Resource, error) {
+	sr.count++
 	sr.rest = sr.rest[:0]
 	var props, prov []byte
 	var seenProps, seenProv bool
@@ -75,6 +94,9 @@ func (sr *stackReader) fromWire(b []byte) (*engine.Resource, error) {
 	res := new(pulumirpc.AnalyzerResource)
 	if err := proto.Unmarshal(sr.rest, res); err != nil {
 		return nil, malformed(err)
+	}
+	if sr.wanted != nil && !sr.wanted(res.GetType()) && !bytes.Contains(props, signed) && !bytes.Contains(prov, signed) {
+		return nil, nil
 	}
 	if !seenProps {
 		props = []byte{} // no properties: an empty Struct
@@ -110,11 +132,16 @@ func (sr *stackReader) whole(b []byte) (*engine.Resource, error) {
 	if err := proto.Unmarshal(b, r); err != nil {
 		return nil, malformed(err)
 	}
-	return sr.fromProto(r)
+	return sr.convert(r)
 }
 
-// fromProto converts one decoded resource.
+// fromProto converts one decoded resource (leaving none out).
 func (sr *stackReader) fromProto(r *pulumirpc.AnalyzerResource) (*engine.Resource, error) {
+	sr.count++
+	return sr.convert(r)
+}
+
+func (sr *stackReader) convert(r *pulumirpc.AnalyzerResource) (*engine.Resource, error) {
 	props, err := propsFromProto(r.GetProperties())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.GetUrn(), err)

@@ -376,7 +376,9 @@ func (s *Server) analyzeStackWire(ctx context.Context, w *stackWire) (*pulumirpc
 			if err != nil {
 				return err
 			}
-			add(r)
+			if r != nil {
+				add(r)
+			}
 			return nil
 		})
 	})

@@ -2,6 +2,11 @@ package analyzer
 
 import (
 	"context"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/warden-policy/warden/packs/home"
+	"google.golang.org/protobuf/testing/protocmp"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -37,7 +42,7 @@ func TestStackWire(t *testing.T) {
 		t.Errorf("first: %q, %v", first, err)
 	}
 	if err := w.each(func(b []byte) error {
-		r, err := newStackReader().fromWire(b)
+		r, err := newStackReader(nil).fromWire(b)
 		if err != nil {
 			return err
 		}
@@ -55,7 +60,7 @@ func TestStackWire(t *testing.T) {
 		"resource not a message": protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), "\xff\xff"),
 	} {
 		err := wire(bad).each(func(b []byte) error {
-			_, err := newStackReader().fromWire(b)
+			_, err := newStackReader(nil).fromWire(b)
 			return err
 		})
 		if err == nil || !strings.Contains(err.Error(), "malformed AnalyzeStack request") {
@@ -245,13 +250,13 @@ func FuzzStackReader(f *testing.F) {
 	}
 	f.Add([]byte{0x12, 0x02, 0x0a})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		sr := newStackReader()
+		sr := newStackReader(nil)
 		got, gerr := sr.fromWire(b)
 		r := new(pulumirpc.AnalyzerResource)
 		var want *engine.Resource
 		werr := proto.Unmarshal(b, r)
 		if werr == nil {
-			want, werr = newStackReader().fromProto(r)
+			want, werr = newStackReader(nil).fromProto(r)
 		}
 		if (gerr == nil) != (werr == nil) {
 			t.Fatalf("wire: %v, proto: %v", gerr, werr)
@@ -273,7 +278,7 @@ func TestStackReaderShares(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sr := newStackReader()
+	sr := newStackReader(nil)
 	providers := map[string]*engine.Provider{}
 	parents := map[string]*byte{}
 	for _, r := range stack.GetResources() {
@@ -296,5 +301,108 @@ func TestStackReaderShares(t *testing.T) {
 	}
 	if len(providers) != 2 || len(parents) != 1 {
 		t.Errorf("providers %v, parents %v", providers, parents)
+	}
+}
+
+// TestAnalyzeStackReadsWanted: served, AnalyzeStack leaves out the
+// resources no stack policy reads (their properties undecoded) and answers
+// exactly as when every resource is decoded (the in-process call), for the
+// catalog and the benchmark home; a secret held by a resource no policy
+// reads is still scrubbed from messages.
+func TestAnalyzeStackReadsWanted(t *testing.T) {
+	t.Parallel()
+	stack, err := bench.StackRequest(bench.Corpus("bench", "load", 20*18))
+	if err != nil {
+		t.Fatal(err)
+	}
+	echo := t.TempDir()
+	for name, text := range map[string]string{
+		"warden.yaml": "organization: acme\ngroups:\n  - name: default\n    mode: preventative\n    default: true\n    packs:\n      - pack: echo\n",
+		"packs/echo/pack.yaml": `name: echo
+version: 1.0.0
+policies:
+  - name: echo
+    kind: stack
+    description: d
+    forEach: resources.byType("test:index:Echo")
+    violation: "true"
+    message: "{{ item.props.text }}"
+`,
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(echo, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(echo, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secretStack := &pulumirpc.AnalyzeStackRequest{Resources: []*pulumirpc.AnalyzerResource{
+		{Urn: "urn:pulumi:dev::p::test:index:Db::db", Type: "test:index:Db", Name: "db",
+			Properties: props(t, resource.PropertyMap{"password": resource.MakeSecret(resource.NewStringProperty("correct-horse-battery"))})},
+		{Urn: "urn:pulumi:dev::p::test:index:Echo::echo", Type: "test:index:Echo", Name: "echo",
+			Properties: props(t, resource.PropertyMap{"text": resource.NewStringProperty("the password is correct-horse-battery")})},
+	}}
+	for _, c := range []struct {
+		name, dir string
+		req       *pulumirpc.AnalyzeStackRequest
+	}{{"catalog", "", stack}, {"bench home", "../testdata/bench/warden", stack}, {"echo", echo, secretStack}} {
+		server := func() *Server {
+			h, err := home.Default()
+			if c.dir != "" {
+				h, err = home.Load(c.dir)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return NewServer(h, nil, Options{Logger: testLogger(t)})
+		}
+		whole, err := server().AnalyzeStack(t.Context(), c.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		served, err := newTestClient(t, server()).AnalyzeStack(t.Context(), c.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(whole.GetDiagnostics()) == 0 {
+			t.Fatalf("%s: no diagnostics", c.name)
+		}
+		if d := cmp.Diff(whole, served, protocmp.Transform()); d != "" {
+			t.Errorf("%s: served differs from decoded whole (-whole +served):\n%s", c.name, d)
+		}
+		for _, d := range served.GetDiagnostics() {
+			if strings.Contains(d.GetMessage(), "correct-horse") {
+				t.Errorf("%s: a secret in a message: %s", c.name, d.GetMessage())
+			}
+		}
+	}
+	// What the served reader left out: on the corpus, the catalog's stack
+	// policies read 7 of its 18 types; the rest holding a secret (the
+	// databases' passwords) are decoded too.
+	h, err := home.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := NewServer(h, nil, Options{Logger: testLogger(t)}).current(stack.Resources[0].Urn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr := newStackReader(sess.StackReads())
+	kept := map[string]bool{}
+	for _, r := range stack.GetResources() {
+		b, err := proto.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := sr.fromWire(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res != nil {
+			kept[res.Type] = true
+		}
+	}
+	if sr.count != len(stack.GetResources()) || len(kept) != 8 || !kept["aws:rds/instance:Instance"] || kept["aws:iam/role:Role"] {
+		t.Errorf("read %d, kept the types %v", sr.count, kept)
 	}
 }

@@ -270,6 +270,33 @@ func (s *Session) HasStackPolicies() bool {
 	return slices.ContainsFunc(s.packs, func(pr *packRun) bool { return pr.run.Pack.HasStackPolicies() })
 }
 
+// StackReads says which resources of a stack the session's stack
+// policies can read (engine.Pack.StackReads): wanted reports it for a type
+// token; nil when they may read any. AnalyzeStack gives the same results
+// with or without the others. wanted is not safe for concurrent use.
+func (s *Session) StackReads() (wanted func(typ string) bool) {
+	var patterns []string
+	for _, pr := range s.packs {
+		if !pr.run.Pack.HasStackPolicies() {
+			continue
+		}
+		p, all := pr.run.Pack.StackReads()
+		if all {
+			return nil
+		}
+		patterns = append(patterns, p...)
+	}
+	seen := map[string]bool{} // a stack has few types and many resources
+	return func(typ string) bool {
+		ok, found := seen[typ]
+		if !found {
+			ok = slices.ContainsFunc(patterns, func(p string) bool { return spec.MatchGlob(p, typ) })
+			seen[typ] = ok
+		}
+		return ok
+	}
+}
+
 // Enabled lists the policies the session runs (every one not disabled),
 // pack by pack in declaration order.
 func (s *Session) Enabled() []*engine.Policy {
@@ -455,7 +482,16 @@ func (s *Session) AnalyzeStack(ctx context.Context, resources []*engine.Resource
 	defer stop()
 	in := engine.NewStackInput(resources) // converted once for every pack
 	for _, pr := range s.packs {
-		for _, r := range pr.run.EvaluateStackInput(ectx, in) {
+		results := pr.run.EvaluateStackInput(ectx, in)
+		// A large stack's findings are many: grow the slice once per pack,
+		// not by doubling (copying them was a tenth of AnalyzeStack's
+		// time at 100,000 resources).
+		n := 0
+		for _, r := range results {
+			n += len(r.Violations) + len(r.Undecided) + len(r.Errors)
+		}
+		v.Findings = slices.Grow(v.Findings, n)
+		for _, r := range results {
 			if ectx.Err() != nil && ctx.Err() == nil {
 				timedOut(&r)
 			}

@@ -103,6 +103,10 @@ type code struct {
 	violation *program
 	message   []messagePart
 	remediate *remediation
+	// reads are the type patterns of the resources a stack policy reads
+	// (see StackReads); readsAll: it can read any resource.
+	reads    []string
+	readsAll bool
 }
 
 // compiled makes sure the policy's expressions are compiled (see
@@ -279,6 +283,24 @@ func compileAll(sp *spec.Pack, errs spec.ErrorList, lazy bool) (*Pack, error) {
 // Policy returns the named policy, or nil.
 func (p *Pack) Policy(name string) *Policy { return p.byName[name] }
 
+// StackReads is what the pack's stack policies can read of a stack: the
+// resources whose type token matches one of patterns (globs as in
+// resourceTypes), or every resource when all is set. A caller may leave
+// the other resources out of EvaluateStack's input: no policy can tell.
+// (A policy that does not compile reads nothing: it reports its error.)
+// It compiles the stack policies of a lazily loaded pack.
+func (p *Pack) StackReads() (patterns []string, all bool) {
+	for _, pol := range p.stackPolicies {
+		if pol.compiled() != nil {
+			continue
+		}
+		patterns = append(patterns, pol.reads...)
+		all = all || pol.readsAll
+	}
+	slices.Sort(patterns)
+	return slices.Compact(patterns), all
+}
+
 // HasStackPolicies says whether the pack has any stack policy: without
 // one, EvaluateStack has nothing to do and its input need not be built.
 func (p *Pack) HasStackPolicies() bool { return len(p.stackPolicies) > 0 }
@@ -350,6 +372,10 @@ type compiler struct {
 	ast           *cel.Ast
 	fromResources map[string]bool
 	warnings      *spec.ErrorList
+	// reads and readsAll collect what the policy's expressions read of
+	// the stack's resources (see noteReads).
+	reads    []string
+	readsAll bool
 }
 
 func (c *compiler) errorf(pos spec.Pos, code, format string, args ...any) {
@@ -406,6 +432,8 @@ func (c *compiler) policy(ps *spec.Policy, envs envSet) *Policy {
 		env = envs.stack
 	}
 	c.base, c.n = env, 0
+	c.reads, c.readsAll = nil, false
+	defer func() { pol.reads, pol.readsAll = c.reads, c.readsAll }()
 	// Variables see the resource (and item, under forEach); each may use the
 	// ones declared before it. Environments are extended only when an
 	// expression has to be checked (not when its checked AST is cached).
@@ -594,7 +622,41 @@ func (c *compiler) compile(env func() (*cel.Env, error), e *spec.Expr, what stri
 		return nil, nil
 	}
 	c.ast = a
+	if kind == spec.StackKind {
+		c.noteReads(a)
+	}
 	return &program{expr: e, prg: prg}, out
+}
+
+// noteReads records which of the stack's resources a stack policy's
+// expression can read: the type of each resources.byType(TYPE) and
+// resources.referencing(TYPE, ...) with TYPE a literal; any other use of
+// resources (its size, a scan, a computed type) can read them all.
+func (c *compiler) noteReads(a *cel.Ast) {
+	through := map[int64]bool{} // resources idents that are such a call's target
+	expr := a.NativeRep().Expr()
+	celast.PreOrderVisit(expr, celast.NewExprVisitor(func(x celast.Expr) {
+		if x.Kind() != celast.CallKind {
+			return
+		}
+		call := x.AsCall()
+		if f := call.FunctionName(); !call.IsMemberFunction() || f != "byType" && f != "referencing" || len(call.Args()) == 0 {
+			return
+		}
+		target, arg := call.Target(), call.Args()[0]
+		if target.Kind() != celast.IdentKind || target.AsIdent() != "resources" || arg.Kind() != celast.LiteralKind {
+			return
+		}
+		if pat, ok := arg.AsLiteral().(types.String); ok {
+			c.reads = append(c.reads, string(pat))
+			through[target.ID()] = true
+		}
+	}))
+	celast.PreOrderVisit(expr, celast.NewExprVisitor(func(x celast.Expr) {
+		if x.Kind() == celast.IdentKind && x.AsIdent() == "resources" && !through[x.ID()] {
+			c.readsAll = true
+		}
+	}))
 }
 
 // accepts reports whether an expression of type out can serve where want is

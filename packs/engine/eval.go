@@ -206,9 +206,10 @@ type stackValues struct {
 	secret   []bool   // per resource: it holds a secret
 	list     *resourceList
 
-	mu        sync.Mutex // guards real and masked
+	mu        sync.Mutex // guards real and masked, and their shared values
 	real      []ref.Val
 	masked    []ref.Val
+	shared    [2]shared // the real view's, the masked view's
 	maskOnce  sync.Once
 	mm        *markers // the masked view's
 	maskedRes *resourceList
@@ -283,12 +284,15 @@ func (v *stackValues) value(i int, masked bool) ref.Val {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	cache, m := v.real, v.m
+	cache, m, sh := v.real, v.m, &v.shared[0]
 	if masked {
-		cache, m = v.masked, v.mm
+		cache, m, sh = v.masked, v.mm, &v.shared[1]
 	}
 	if cache[i] == nil {
-		c := &converter{m: m, mask: masked, named: true, maxDepth: v.maxDepth, scanned: true}
+		if sh.providers == nil {
+			*sh = shared{providers: map[*Provider]map[string]any{}, options: map[optionsKey]map[string]any{}}
+		}
+		c := &converter{m: m, mask: masked, named: true, maxDepth: v.maxDepth, scanned: true, shared: sh}
 		cache[i] = types.NewStringInterfaceMap(types.DefaultTypeAdapter, c.resource(v.in.resources[i]))
 	}
 	return cache[i]

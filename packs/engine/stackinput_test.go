@@ -135,3 +135,55 @@ policies:
 		t.Fatalf("results %+v, want a depth error for urn:deep", results)
 	}
 }
+
+// TestStackReads: a pack's stack policies read the types they name in
+// resources.byType and resources.referencing with a literal type, from any
+// of their expressions; any other use of resources reads every resource.
+func TestStackReads(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name     string
+		policies string
+		want     []string
+		all      bool
+	}{
+		{"byType and referencing", `
+  - name: p
+    kind: stack
+    description: d
+    variables:
+      blocked: sets.of(resources.byType("aws:s3/bucketPublicAccessBlock:*").map(b, b.urn))
+    forEach: resources.byType("aws:s3/bucket:Bucket")
+    violation: '!(item.urn in variables.blocked) && resources.referencing("aws:s3/bucketVersioning*:*", "bucket", item, ["name"]).size() == 0'
+    message: "{{ item.name }}"`, []string{"aws:s3/bucket:Bucket", "aws:s3/bucketPublicAccessBlock:*", "aws:s3/bucketVersioning*:*"}, false},
+		{"size in a message", `
+  - name: p
+    kind: stack
+    description: d
+    forEach: resources.byType("a:b:C")
+    violation: "true"
+    message: "{{ item.name }} of {{ size(resources) }}"`, []string{"a:b:C"}, true},
+		{"a computed type", `
+  - name: p
+    kind: stack
+    description: d
+    variables:
+      t: '"a:b:" + "C"'
+    violation: size(resources.byType(variables.t)) > 0`, nil, true},
+		{"a scan", `
+  - name: p
+    kind: stack
+    description: d
+    violation: resources.exists(r, r.type == "a:b:C")`, nil, true},
+		{"resource policies only", `
+  - name: p
+    description: d
+    violation: resource.props.x == 1`, nil, false},
+	} {
+		pack := mustParse(t, "name: reads\nversion: 1.0.0\npolicies:"+c.policies+"\n")
+		got, all := pack.StackReads()
+		if !slices.Equal(got, c.want) || all != c.all {
+			t.Errorf("%s: reads %v all %v, want %v all %v", c.name, got, all, c.want, c.all)
+		}
+	}
+}

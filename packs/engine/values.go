@@ -210,6 +210,8 @@ type converter struct {
 	// scanned: the input's secrets were noted already (a StackInput
 	// scans every resource before converting any).
 	scanned bool
+	// shared, when set, keeps values resources have in common.
+	shared *shared
 }
 
 // pathNode is one step of the path to the value being converted, linked to
@@ -337,38 +339,76 @@ func (c *converter) resource(r *Resource) map[string]any {
 		c.urn = r.URN
 	}
 	m := map[string]any{
-		"urn":     r.URN,
-		"type":    r.Type,
-		"name":    r.Name,
-		"props":   c.props(r.Props),
-		"parent":  r.Parent,
-		"options": r.Options.cel(),
+		"urn":      r.URN,
+		"type":     r.Type,
+		"name":     r.Name,
+		"props":    c.props(r.Props),
+		"parent":   r.Parent,
+		"options":  c.options(r.Options),
+		"provider": c.provider(r.Provider),
+		// The adapter reads these as CEL lists and maps where they are,
+		// without a copy.
+		"dependencies":         r.Dependencies,
+		"propertyDependencies": r.PropertyDependencies,
 	}
-	if r.Provider != nil {
-		saved := c.urn
-		c.urn = r.Provider.URN
-		m["provider"] = map[string]any{
-			"name": r.Provider.Name, "type": r.Provider.Type, "urn": r.Provider.URN,
-			"props": c.props(r.Provider.Props),
+	if r.Dependencies == nil {
+		m["dependencies"] = []string{}
+	}
+	if r.PropertyDependencies == nil {
+		m["propertyDependencies"] = noPropertyDependencies
+	}
+	return m
+}
+
+// noPropertyDependencies is every resource's without any (CEL never
+// writes to a value).
+var noPropertyDependencies = map[string][]string{}
+
+// shared holds the CEL values that the resources of one StackInput have
+// in common, built once: a provider's (the analyzer shares one Provider
+// among the resources it manages) and options that hold no lists (most
+// resources have the stack or one component as parent and nothing else).
+type shared struct {
+	providers map[*Provider]map[string]any
+	options   map[optionsKey]map[string]any
+}
+
+// optionsKey is Options without its lists.
+type optionsKey struct {
+	protect, deleteBeforeReplace bool
+	timeouts                     CustomTimeouts
+	parent                       string
+}
+
+func (c *converter) options(o Options) map[string]any {
+	if c.shared == nil || len(o.IgnoreChanges)+len(o.Aliases)+len(o.AdditionalSecretOutputs) > 0 {
+		return o.cel()
+	}
+	k := optionsKey{o.Protect, o.DeleteBeforeReplace, o.CustomTimeouts, o.Parent}
+	m, ok := c.shared.options[k]
+	if !ok {
+		m = o.cel()
+		c.shared.options[k] = m
+	}
+	return m
+}
+
+func (c *converter) provider(p *Provider) map[string]any {
+	if p == nil {
+		return map[string]any{"name": "", "type": "", "urn": "", "props": map[string]any{}}
+	}
+	if c.shared != nil {
+		if m, ok := c.shared.providers[p]; ok {
+			return m
 		}
-		c.urn = saved
-	} else {
-		m["provider"] = map[string]any{"name": "", "type": "", "urn": "", "props": map[string]any{}}
 	}
-	deps := make([]any, len(r.Dependencies))
-	for i, d := range r.Dependencies {
-		deps[i] = d
+	saved := c.urn
+	c.urn = p.URN
+	m := map[string]any{"name": p.Name, "type": p.Type, "urn": p.URN, "props": c.props(p.Props)}
+	c.urn = saved
+	if c.shared != nil {
+		c.shared.providers[p] = m
 	}
-	m["dependencies"] = deps
-	pd := make(map[string]any, len(r.PropertyDependencies))
-	for k, urns := range r.PropertyDependencies {
-		l := make([]any, len(urns))
-		for i, u := range urns {
-			l[i] = u
-		}
-		pd[k] = l
-	}
-	m["propertyDependencies"] = pd
 	return m
 }
 
