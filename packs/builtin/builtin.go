@@ -15,8 +15,20 @@ import (
 //go:embed */pack.yaml */tests/*.yaml
 var files embed.FS
 
+// checked holds each pack's checked expressions (engine.CheckedASTs),
+// generated: a policy's first use plans its programs from them instead of
+// parsing and checking CEL, which made the first resources of a type wait
+// on a compile. TestCheckedFresh keeps them in step with the packs.
+//
+//go:generate go run ./internal/gencheck
+//go:embed checked/*.bin
+var checked embed.FS
+
 // FS is the embedded tree: <pack>/pack.yaml and <pack>/tests/*.yaml.
 func FS() fs.FS { return files }
+
+// Checked is the embedded checked expressions: checked/<pack>.bin.
+func Checked() fs.FS { return checked }
 
 // Names lists the built-in packs, sorted.
 func Names() []string {
@@ -36,12 +48,13 @@ func Names() []string {
 var compiled sync.Map // name -> func() (*engine.Pack, error)
 
 // Pack loads the named built-in pack, once per process. Its policies
-// compile on first use (engine.LoadFSLazy): TestEveryPolicyCompiles
+// compile on first use (engine.LoadFSLazyChecked): TestEveryPolicyCompiles
 // compiles all of them ahead of time, so a plugin start pays only for the
 // policies its stack's resource types reach.
 func Pack(name string) (*engine.Pack, error) {
 	f, _ := compiled.LoadOrStore(name, sync.OnceValues(func() (*engine.Pack, error) {
-		p, err := engine.LoadFSLazy(files, name)
+		asts, _ := checked.ReadFile("checked/" + name + ".bin") // none: compiled from source
+		p, err := engine.LoadFSLazyChecked(files, name, asts)
 		if err != nil {
 			return nil, fmt.Errorf("built-in pack %s: %w", name, err)
 		}

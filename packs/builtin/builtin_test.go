@@ -1,6 +1,8 @@
 package builtin_test
 
 import (
+	"bytes"
+	"io/fs"
 	"testing"
 
 	"github.com/warden-policy/warden/packs/builtin"
@@ -15,6 +17,30 @@ func TestEveryPolicyCompiles(t *testing.T) {
 	for _, name := range builtin.Names() {
 		if _, err := engine.LoadFS(builtin.FS(), name); err != nil {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestCheckedFresh: the checked expressions the binary ships
+// (checked/*.bin) are what the packs and this build's CEL declarations
+// give now, and there is one file per pack.
+func TestCheckedFresh(t *testing.T) {
+	t.Parallel()
+	shipped, err := fs.Glob(builtin.Checked(), "checked/*.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shipped) != len(builtin.Names()) {
+		t.Errorf("checked expressions for %d packs, %d packs: run go generate ./packs/builtin", len(shipped), len(builtin.Names()))
+	}
+	for _, name := range builtin.Names() {
+		want, err := engine.CheckedASTs(builtin.FS(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := fs.ReadFile(builtin.Checked(), "checked/"+name+".bin")
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: the shipped checked expressions are stale (%v): run go generate ./packs/builtin", name, err)
 		}
 	}
 }

@@ -5,9 +5,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -72,8 +75,13 @@ var buildID = sync.OnceValue(func() string {
 })
 
 // packDigest names a pack's expressions for the cache: every source text
-// that compiling depends on, in the order the compiler visits them.
-func packDigest(sp *spec.Pack) string {
+// that compiling depends on, in the order the compiler visits them, and the
+// Warden build.
+func packDigest(sp *spec.Pack) string { return sourceDigest(sp, buildID()) }
+
+// sourceDigest is packDigest for the given build ("" for checked
+// expressions that ship with the build itself: see CheckedASTs).
+func sourceDigest(sp *spec.Pack, build string) string {
 	h := sha256.New()
 	field := func(s string) { fmt.Fprintf(h, "%d:%s;", len(s), s) }
 	expr := func(e *spec.Expr) {
@@ -83,7 +91,7 @@ func packDigest(sp *spec.Pack) string {
 		}
 		field(e.Source)
 	}
-	field(buildID())
+	field(build)
 	for _, ps := range sp.Policies {
 		field(ps.Name)
 		field(string(ps.Kind))
@@ -124,6 +132,83 @@ const (
 	trimAfter    = 7 * 24 * time.Hour
 )
 
+// encodeASTs is a pack's checked expressions as one file: key and value,
+// length-prefixed, in key order.
+func encodeASTs(asts map[string][]byte) []byte {
+	var data []byte
+	for _, k := range slices.Sorted(maps.Keys(asts)) {
+		data = protowire.AppendBytes(data, []byte(k))
+		data = protowire.AppendBytes(data, asts[k])
+	}
+	return data
+}
+
+// decodeASTs reads encodeASTs' form; nil when it is malformed.
+func decodeASTs(data []byte) map[string][]byte {
+	out := map[string][]byte{}
+	for len(data) > 0 {
+		k, n := protowire.ConsumeBytes(data)
+		if n < 0 {
+			return nil
+		}
+		data = data[n:]
+		v, n := protowire.ConsumeBytes(data)
+		if n < 0 {
+			return nil
+		}
+		data = data[n:]
+		out[string(k)] = v
+	}
+	return out
+}
+
+// CheckedASTs compiles every expression of the pack in dir of fsys and
+// returns their checked forms as one file, for LoadFSLazyChecked: the
+// built-in packs ship theirs, generated (go generate ./packs/builtin), so
+// that a policy's first use in a plugin plans its programs without
+// parsing or checking anything. The file names the sources it was checked
+// from; it is valid for the Warden build whose code generated it (a test
+// regenerates it and compares).
+func CheckedASTs(fsys fs.FS, dir string) ([]byte, error) {
+	sp, err := spec.LoadPackFS(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	envs, err := packEnvs()
+	if err != nil {
+		return nil, err
+	}
+	p := &Pack{Name: sp.Name, Level: sp.EnforcementLevel}
+	all := map[string][]byte{}
+	for _, ps := range sp.Policies {
+		var errs spec.ErrorList
+		c := &compiler{pack: p, errs: &errs, cached: map[string][]byte{}}
+		c.policy(ps, envs)
+		if err := errs.Err(); err != nil {
+			return nil, err
+		}
+		maps.Copy(all, c.fresh)
+	}
+	head := protowire.AppendBytes(nil, []byte(sourceDigest(sp, "")))
+	return append(head, encodeASTs(all)...), nil
+}
+
+// LoadFSLazyChecked is LoadFSLazy with the pack's checked expressions from
+// CheckedASTs. Checked from other sources (the pack was edited and they
+// were not generated again), they are ignored: the policies compile from
+// source.
+func LoadFSLazyChecked(fsys fs.FS, dir string, checked []byte) (*Pack, error) {
+	sp, err := spec.LoadPackFS(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	var asts map[string][]byte
+	if digest, n := protowire.ConsumeBytes(checked); n > 0 && string(digest) == sourceDigest(sp, "") {
+		asts = decodeASTs(checked[n:])
+	}
+	return compileLazy(sp, asts)
+}
+
 // loadASTs reads the cached expressions of a pack; a missing, unreadable
 // or malformed file is an empty cache.
 func loadASTs(dir, digest string) map[string][]byte {
@@ -145,31 +230,13 @@ func loadASTs(dir, digest string) map[string][]byte {
 		now := time.Now()
 		_ = os.Chtimes(file, now, now)
 	}
-	out := map[string][]byte{}
-	for len(data) > 0 {
-		k, n := protowire.ConsumeBytes(data)
-		if n < 0 {
-			return nil
-		}
-		data = data[n:]
-		v, n := protowire.ConsumeBytes(data)
-		if n < 0 {
-			return nil
-		}
-		data = data[n:]
-		out[string(k)] = v
-	}
-	return out
+	return decodeASTs(data)
 }
 
 // saveASTs writes a pack's expressions, atomically; failing to is not an
 // error (the next load compiles again).
 func saveASTs(dir, digest string, asts map[string][]byte) {
-	var data []byte
-	for k, v := range asts {
-		data = protowire.AppendBytes(data, []byte(k))
-		data = protowire.AppendBytes(data, v)
-	}
+	data := encodeASTs(asts)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return
 	}
@@ -204,7 +271,9 @@ func encodeAST(a *cel.Ast) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return proto.Marshal(ce)
+	// Deterministic: the built-in packs' checked expressions are generated
+	// into the source tree, and a test compares them with a fresh run.
+	return proto.MarshalOptions{Deterministic: true}.Marshal(ce)
 }
 
 func decodeAST(data []byte) (*cel.Ast, error) {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -99,5 +100,72 @@ func TestASTCache(t *testing.T) {
 	SetCacheDir("")
 	if _, n := load(src); n == 0 {
 		t.Error("with the cache off, nothing was checked")
+	}
+}
+
+// TestCheckedASTs: a pack's checked expressions are the same bytes every
+// time they are generated; loaded with them, the pack compiles every policy
+// without parsing or checking anything and evaluates as compiled from
+// source; checked expressions of other sources are ignored.
+// (Not parallel: the counter is process-wide.)
+func TestCheckedASTs(t *testing.T) {
+	fsys := os.DirFS(filepath.Join("testdata", "cases"))
+	data, err := CheckedASTs(fsys, "aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := CheckedASTs(fsys, "aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(data, again) {
+		t.Fatal("generating the checked expressions twice gave different bytes")
+	}
+	res := &Resource{URN: "urn:pulumi:dev::web::aws:s3/bucket:Bucket::b", Type: "aws:s3/bucket:Bucket", Name: "b",
+		Props: map[string]any{"acl": "public-read", "bucket": "b", "tags": map[string]any{"env": "dev"}}}
+	outcome := func(p *Pack) (string, int64) {
+		t.Helper()
+		before := checked.Load()
+		for _, pol := range p.Policies {
+			if err := pol.compiled(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n := checked.Load() - before
+		run, err := p.NewRun(Stack{Name: "dev"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out string
+		for _, r := range run.Evaluate(t.Context(), res) {
+			out += fmt.Sprintf("%s %d %d %d %v|", r.Policy.Name, len(r.Violations), len(r.Undecided), len(r.Errors), r.Violations)
+		}
+		return out, n
+	}
+	source, err := LoadFSLazy(fsys, "aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, n := outcome(source)
+	if n == 0 || want == "" {
+		t.Fatalf("compiled from source: %d checked, outcome %q", n, want)
+	}
+	withChecked, err := LoadFSLazyChecked(fsys, "aws", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, n := outcome(withChecked); n != 0 || got != want {
+		t.Errorf("with its checked expressions: %d checked, outcome\n%s\nwant\n%s", n, got, want)
+	}
+	other, err := CheckedASTs(fsys, "readme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mismatched, err := LoadFSLazyChecked(fsys, "aws", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, n := outcome(mismatched); n == 0 || got != want {
+		t.Errorf("with another pack's checked expressions: %d checked, outcome\n%s\nwant\n%s", n, got, want)
 	}
 }

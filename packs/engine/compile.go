@@ -169,7 +169,13 @@ func LoadFSLazy(fsys fs.FS, dir string) (*Pack, error) {
 	if err != nil {
 		return nil, err
 	}
-	return compileAll(sp, nil, true)
+	return compileLazy(sp, nil)
+}
+
+// compileLazy is a lazily compiled pack whose policies take their checked
+// expressions from asts where it has them.
+func compileLazy(sp *spec.Pack, asts map[string][]byte) (*Pack, error) {
+	return compileAllWith(sp, nil, true, asts)
 }
 
 func load(sp *spec.Pack, err error) (*Pack, error) {
@@ -202,6 +208,10 @@ func Parse(file string, data []byte) (*Pack, error) {
 func Compile(sp *spec.Pack) (*Pack, error) { return compileAll(sp, nil, false) }
 
 func compileAll(sp *spec.Pack, errs spec.ErrorList, lazy bool) (*Pack, error) {
+	return compileAllWith(sp, errs, lazy, nil)
+}
+
+func compileAllWith(sp *spec.Pack, errs spec.ErrorList, lazy bool, asts map[string][]byte) (*Pack, error) {
 	p := &Pack{
 		Spec: sp, Name: sp.Name, Version: sp.Version, Description: sp.Description,
 		Level: sp.EnforcementLevel, Tags: sp.Tags, byName: map[string]*Policy{}, exact: map[string][]*Policy{},
@@ -238,7 +248,7 @@ func compileAll(sp *spec.Pack, errs spec.ErrorList, lazy bool) (*Pack, error) {
 			for i := range work {
 				c := &compiler{pack: p, errs: &slots[i].errs, cached: cached, warnings: &slots[i].warnings}
 				if lazy {
-					slots[i].pol = c.deferred(sp.Policies[i], envs)
+					slots[i].pol = c.deferred(sp.Policies[i], envs, asts)
 				} else {
 					slots[i].pol = c.policy(sp.Policies[i], envs)
 				}
@@ -384,12 +394,12 @@ func (c *compiler) errorf(pos spec.Pos, code, format string, args ...any) {
 
 // deferred is the policy with its metadata and config schema, its
 // expressions compiled on first use (see LoadFSLazy).
-func (c *compiler) deferred(ps *spec.Policy, envs envSet) *Policy {
+func (c *compiler) deferred(ps *spec.Policy, envs envSet, asts map[string][]byte) *Policy {
 	pol := c.meta(ps)
 	pack := c.pack
 	pol.build = func() (code, error) {
 		var errs spec.ErrorList
-		full := (&compiler{pack: pack, errs: &errs}).policy(ps, envs)
+		full := (&compiler{pack: pack, errs: &errs, cached: asts}).policy(ps, envs)
 		if err := errs.Err(); err != nil {
 			return code{}, err
 		}
