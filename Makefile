@@ -10,7 +10,7 @@ export GOBIN
 VERSION ?= 0.1.0
 LDFLAGS := -X github.com/warden-policy/warden/internal/version.Version=$(VERSION)
 
-.PHONY: install build test test-setup lint unit fuzz catalog e2e e2e-tools bench bench-go load bench-setup
+.PHONY: install build test test-setup lint unit fuzz catalog e2e e2e-tools bench bench-go bench-cli load bench-setup
 
 # The end-to-end tests drive the real Pulumi CLI, built from the Go module
 # proxy into a cache shared by every checkout.
@@ -92,9 +92,20 @@ NODE_PACK := .cache/load/node
 NODE_DEPS := $(addprefix testdata/bench/node/,package.json package-lock.json)
 NODE_FILES := $(addprefix testdata/bench/node/,index.js PulumiPolicy.yaml pulumi-analyzer-node)
 
+# The real-CLI comparison starts Warden in its executable form, the binary
+# copied into each home: the ten-policy home, and one that runs nothing.
+CLI_HOME := .cache/load/bench-home
+EMPTY_HOME := .cache/load/empty-home
+
 bench-setup: $(NODE_PACK)/node_modules/.package-lock.json
 	cp $(NODE_FILES) $(NODE_PACK)/
-	$(GO) build -o .cache/load/ ./cmd/pulumi-analyzer-warden ./cmd/warden-bench ./testdata/bench/policyx
+	$(GO) build -o .cache/load/ ./cmd/pulumi-analyzer-warden ./cmd/warden-bench ./testdata/bench/policyx ./e2e/fakeaws
+	rm -rf $(CLI_HOME) $(EMPTY_HOME)
+	mkdir -p $(CLI_HOME) $(EMPTY_HOME)
+	cp -r testdata/bench/warden/warden.yaml testdata/bench/warden/packs $(CLI_HOME)/
+	cp testdata/bench/empty/warden.yaml $(EMPTY_HOME)/
+	cp .cache/load/pulumi-analyzer-warden $(CLI_HOME)/
+	cp .cache/load/pulumi-analyzer-warden $(EMPTY_HOME)/
 
 $(NODE_PACK)/node_modules/.package-lock.json: $(NODE_DEPS)
 	mkdir -p $(NODE_PACK)
@@ -110,6 +121,22 @@ BENCH := .cache/load/warden-bench
 BENCH_ANALYZERS := --analyzer "warden=.cache/load/pulumi-analyzer-warden --home $(CURDIR)/testdata/bench/warden" \
 	--analyzer policyx=.cache/load/policyx --analyzer node=$(NODE_PACK)/pulumi-analyzer-node \
 	--analyzer warden-all=.cache/load/pulumi-analyzer-warden
-bench: bench-setup
+bench: bench-setup e2e-tools
 	WARDEN_HOME= $(BENCH) --runs 5 --sizes 100,1000,10000 --concurrency 1,16 $(BENCH_ANALYZERS)
 	WARDEN_HOME= $(BENCH) --runs 1 --sizes 100000 --concurrency 16 $(BENCH_ANALYZERS)
+	$(MAKE) --no-print-directory bench-cli
+
+# The same analyzers as policy packs of the real Pulumi CLI (pulumi preview
+# and pulumi up, medians of 3, interleaved) on a program of 100, 500 and
+# 2,000 resources: what each adds over no policy pack. warden-empty runs no
+# policy (the CLI's own cost of a pack); warden-noledger is warden with the
+# findings ledger off, so the difference is what recording costs.
+bench-cli: bench-setup e2e-tools
+	WARDEN_HOME= $(BENCH) --cli $(E2E_BIN) --provider $(CURDIR)/.cache/load/fakeaws --runs 3 --sizes 100,500,2000 \
+	  --analyzer none= \
+	  --analyzer "warden-empty=$(CURDIR)/$(EMPTY_HOME)/pulumi-analyzer-warden WARDEN_FINDINGS=off" \
+	  --analyzer "warden=$(CURDIR)/$(CLI_HOME)/pulumi-analyzer-warden" \
+	  --analyzer "warden-noledger=$(CURDIR)/$(CLI_HOME)/pulumi-analyzer-warden WARDEN_FINDINGS=off" \
+	  --analyzer warden-all=$(CURDIR)/.cache/load/pulumi-analyzer-warden \
+	  --analyzer policyx=$(CURDIR)/.cache/load/policyx \
+	  --analyzer node=$(CURDIR)/$(NODE_PACK)/pulumi-analyzer-node

@@ -5,6 +5,15 @@
 //
 //	warden-bench --analyzer $(which pulumi-analyzer-warden) --sizes 100,1000,10000 --concurrency 1,16
 //	warden-bench --analyzer "warden=pulumi-analyzer-warden --home ./policy" --analyzer node=./pack/pulumi-analyzer-node
+//
+// With --cli it runs the real Pulumi CLI instead (see internal/bench/cli.go):
+// pulumi preview and pulumi up of a program of each size, once per run with
+// each analyzer as the policy pack (NAME= for none; VAR=VALUE words after
+// the path are environment for the CLI and the pack), and reports what
+// each adds over the run without a pack.
+//
+//	warden-bench --cli ~/.cache/warden-e2e/bin --provider ./fakeaws --sizes 100,500,2000 \
+//	  --analyzer none= --analyzer "warden=$PWD/home/pulumi-analyzer-warden" --analyzer node=$PWD/pack/pulumi-analyzer-node
 package main
 
 import (
@@ -51,6 +60,18 @@ type analyzer struct {
 	args       []string
 }
 
+// env is what a --cli analyzer's VAR=VALUE words set; args the others.
+func (a analyzer) split() (env, args []string) {
+	for _, w := range a.args {
+		if k, _, ok := strings.Cut(w, "="); ok && k != "" && !strings.HasPrefix(k, "-") {
+			env = append(env, w)
+		} else {
+			args = append(args, w)
+		}
+	}
+	return env, args
+}
+
 // analyzers is the repeatable --analyzer flag: NAME=PATH [ARG...], or
 // PATH [ARG...] (named by the executable's base name).
 type analyzers []analyzer
@@ -62,6 +83,10 @@ func (a *analyzers) Set(v string) error {
 		name, cmd = "", v
 	}
 	fields := strings.Fields(cmd)
+	if len(fields) == 0 && name != "" {
+		*a = append(*a, analyzer{name: name}) // no policy pack (--cli)
+		return nil
+	}
 	if len(fields) == 0 {
 		return fmt.Errorf("%q names no executable", v)
 	}
@@ -80,10 +105,26 @@ func main() {
 	conc := flag.String("concurrency", "1,16", "Analyze concurrency levels")
 	runs := flag.Int("runs", 1, "runs per analyzer, interleaved; figures are medians")
 	asJSON := flag.Bool("json", false, "print JSON rows (every run)")
+	cli := flag.String("cli", "", "run the real Pulumi CLI from this directory (pulumi, pulumi-language-yaml) instead of driving the analyzers")
+	provider := flag.String("provider", "", "with --cli: the stand-in AWS provider (e2e/fakeaws, built)")
 	flag.Parse()
 	if len(plugins) == 0 {
 		fmt.Fprintln(os.Stderr, "warden-bench: --analyzer is required")
 		os.Exit(2)
+	}
+	if *cli != "" {
+		if *provider == "" {
+			fmt.Fprintln(os.Stderr, "warden-bench: --cli needs --provider")
+			os.Exit(2)
+		}
+		runCLI(*cli, *provider, ints(*sizes), *runs, plugins)
+		return
+	}
+	for _, a := range plugins {
+		if a.path == "" {
+			fmt.Fprintf(os.Stderr, "warden-bench: --analyzer %s= (no policy pack) needs --cli\n", a.name)
+			os.Exit(2)
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

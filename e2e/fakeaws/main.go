@@ -1,6 +1,7 @@
 // Command fakeaws is a stand-in for the AWS provider in Warden's end-to-end
-// tests: it serves a schema with the resource types the tests use and keeps
-// resources in memory of the Pulumi state alone, echoing inputs as outputs
+// tests and its real-CLI benchmark (make bench): it serves a schema with
+// the resource types they use and keeps resources in memory of the Pulumi
+// state alone, echoing inputs as outputs
 // (plus the computed properties a real provider would return). Real AWS
 // cannot be reached from the test machines; everything else in the tests is
 // the real Pulumi CLI and language host.
@@ -38,6 +39,12 @@ const schema = `{
         "ipv6CidrBlocks": {"type": "array", "items": {"type": "string"}},
         "description": {"type": "string"}
       }
+    },
+    "aws:ec2/InstanceMetadataOptions:InstanceMetadataOptions": {
+      "type": "object", "properties": {"httpTokens": {"type": "string"}, "httpEndpoint": {"type": "string"}}
+    },
+    "aws:dynamodb/TablePointInTimeRecovery:TablePointInTimeRecovery": {
+      "type": "object", "properties": {"enabled": {"type": "boolean"}}
     }
   },
   "resources": {
@@ -66,6 +73,36 @@ const schema = `{
       "properties": {"engine": {"type": "string"}, "instanceClass": {"type": "string"}, "username": {"type": "string"},
         "password": {"type": "string", "secret": true}, "storageEncrypted": {"type": "boolean"},
         "tags": {"type": "object", "additionalProperties": {"type": "string"}}, "arn": {"type": "string"}}
+    },
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": {
+      "inputProperties": {"bucket": {"type": "string"}, "blockPublicAcls": {"type": "boolean"}, "blockPublicPolicy": {"type": "boolean"},
+        "ignorePublicAcls": {"type": "boolean"}, "restrictPublicBuckets": {"type": "boolean"}},
+      "properties": {"bucket": {"type": "string"}, "blockPublicAcls": {"type": "boolean"}, "blockPublicPolicy": {"type": "boolean"},
+        "ignorePublicAcls": {"type": "boolean"}, "restrictPublicBuckets": {"type": "boolean"}}
+    },
+    "aws:ebs/volume:Volume": {
+      "inputProperties": {"availabilityZone": {"type": "string"}, "size": {"type": "integer"}, "encrypted": {"type": "boolean"}},
+      "properties": {"availabilityZone": {"type": "string"}, "size": {"type": "integer"}, "encrypted": {"type": "boolean"}, "arn": {"type": "string"}}
+    },
+    "aws:kms/key:Key": {
+      "inputProperties": {"description": {"type": "string"}, "enableKeyRotation": {"type": "boolean"}},
+      "properties": {"description": {"type": "string"}, "enableKeyRotation": {"type": "boolean"}, "arn": {"type": "string"}}
+    },
+    "aws:iam/policy:Policy": {
+      "inputProperties": {"policy": {"type": "string"}},
+      "properties": {"policy": {"type": "string"}, "arn": {"type": "string"}}
+    },
+    "aws:dynamodb/table:Table": {
+      "inputProperties": {"hashKey": {"type": "string"}, "billingMode": {"type": "string"},
+        "pointInTimeRecovery": {"$ref": "#/types/aws:dynamodb/TablePointInTimeRecovery:TablePointInTimeRecovery"}},
+      "properties": {"hashKey": {"type": "string"}, "billingMode": {"type": "string"},
+        "pointInTimeRecovery": {"$ref": "#/types/aws:dynamodb/TablePointInTimeRecovery:TablePointInTimeRecovery"}, "arn": {"type": "string"}}
+    },
+    "aws:ec2/instance:Instance": {
+      "inputProperties": {"ami": {"type": "string"}, "instanceType": {"type": "string"}, "associatePublicIpAddress": {"type": "boolean"},
+        "metadataOptions": {"$ref": "#/types/aws:ec2/InstanceMetadataOptions:InstanceMetadataOptions"}},
+      "properties": {"ami": {"type": "string"}, "instanceType": {"type": "string"}, "associatePublicIpAddress": {"type": "boolean"},
+        "metadataOptions": {"$ref": "#/types/aws:ec2/InstanceMetadataOptions:InstanceMetadataOptions"}, "arn": {"type": "string"}}
     }
   }
 }`

@@ -3,7 +3,10 @@ package bench
 import (
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // TestDriver starts the real analyzer binary through the driver and checks
@@ -94,5 +97,31 @@ func TestCorpusRelations(t *testing.T) {
 	// Per group: block, versioning, attachment; a flow log in four of five.
 	if relations != 5*3+4 {
 		t.Errorf("%d relations", relations)
+	}
+}
+
+// TestProgram: the real-CLI benchmark's program has the resources its doc
+// comment says, each public access block pointing at its group's bucket.
+func TestProgram(t *testing.T) {
+	var prog struct {
+		Resources map[string]struct {
+			Type       string         `yaml:"type"`
+			Properties map[string]any `yaml:"properties"`
+		} `yaml:"resources"`
+	}
+	if err := yaml.Unmarshal(Program(50), &prog); err != nil {
+		t.Fatal(err)
+	}
+	if len(prog.Resources) != 50 {
+		t.Fatalf("%d resources", len(prog.Resources))
+	}
+	for name, r := range prog.Resources {
+		if r.Type != "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock" {
+			continue
+		}
+		bucket := "bucket" + strings.TrimPrefix(name, "block")
+		if _, ok := prog.Resources[bucket]; !ok || r.Properties["bucket"] != "${"+bucket+".id}" {
+			t.Errorf("%s points at %v", name, r.Properties["bucket"])
+		}
 	}
 }

@@ -1,0 +1,32 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/warden-policy/warden/internal/bench"
+)
+
+// TestBenchProgram keeps the real-CLI benchmark (make bench-cli) working:
+// its program deploys on the stand-in provider, and an update with the
+// whole built-in catalog as the policy pack completes (no mandatory policy
+// fails, so AnalyzeStack runs), as the benchmark's timings assume.
+func TestBenchProgram(t *testing.T) {
+	t.Parallel()
+	c, err := bench.NewCLI(tools.dir, filepath.Join(tools.bin, "fakeaws"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	project, err := c.Project(30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack := filepath.Join(tools.bin, "pulumi-analyzer-warden")
+	for _, cmd := range [][]string{{"preview"}, {"up", "--yes", "--skip-preview"}} {
+		if _, err := c.Time(project, pack, []string{"WARDEN_FINDINGS=off"}, cmd...); err != nil {
+			t.Errorf("%s with the built-in catalog: %v", cmd[0], err)
+		}
+	}
+}
