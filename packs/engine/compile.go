@@ -109,6 +109,11 @@ type code struct {
 	readsAll bool
 }
 
+// Compile compiles the policy's expressions now, if its pack is lazily
+// loaded and it was not used yet; the error is what every evaluation of
+// the policy reports.
+func (p *Policy) Compile() error { return p.compiled() }
+
 // compiled makes sure the policy's expressions are compiled (see
 // LoadFSLazy) and says whether they are; an error is the reason they are
 // not, and every evaluation of the policy reports it.
