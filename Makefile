@@ -129,13 +129,14 @@ bench: bench-setup e2e-tools
 # The same analyzers as policy packs of the real Pulumi CLI (pulumi preview
 # and pulumi up, medians of 3, interleaved) on a program of 100, 500 and
 # 2,000 resources: what each adds over no policy pack. warden-empty runs no
-# policy (the CLI's own cost of a pack); warden-noledger is warden with the
-# findings ledger off, so the difference is what recording costs.
+# policy (the CLI's own cost of a pack); warden logs at debug level, which
+# says how long recording each run in the findings ledger took (the driver
+# reports it), and warden-noledger is warden with the ledger off.
 bench-cli: bench-setup e2e-tools
 	WARDEN_HOME= $(BENCH) --cli $(E2E_BIN) --provider $(CURDIR)/.cache/load/fakeaws --runs 3 --sizes 100,500,2000 \
 	  --analyzer none= \
 	  --analyzer "warden-empty=$(CURDIR)/$(EMPTY_HOME)/pulumi-analyzer-warden WARDEN_FINDINGS=off" \
-	  --analyzer "warden=$(CURDIR)/$(CLI_HOME)/pulumi-analyzer-warden" \
+	  --analyzer "warden=$(CURDIR)/$(CLI_HOME)/pulumi-analyzer-warden WARDEN_LOG_LEVEL=debug" \
 	  --analyzer "warden-noledger=$(CURDIR)/$(CLI_HOME)/pulumi-analyzer-warden WARDEN_FINDINGS=off" \
 	  --analyzer warden-all=$(CURDIR)/.cache/load/pulumi-analyzer-warden \
 	  --analyzer policyx=$(CURDIR)/.cache/load/policyx \

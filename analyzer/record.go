@@ -112,9 +112,12 @@ func (r *recorder) finish(at string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), RecordTimeout)
 	defer cancel()
+	begin := time.Now()
 	if w := ledger.Save(ctx, r.store, r.getenv, run); w != "" {
 		r.log(w)
 	}
+	// What recording adds to the end of the run (make bench-cli reads it).
+	r.debug("recorded the run", "findings", len(run.Findings), "took", time.Since(begin).Round(time.Millisecond))
 }
 
 // take ends the recording and returns the run, nil if there is none or it

@@ -10,9 +10,10 @@ import (
 )
 
 // TestBenchProgram keeps the real-CLI benchmark (make bench-cli) working:
-// its program deploys on the stand-in provider, and an update with the
-// whole built-in catalog as the policy pack completes (no mandatory policy
-// fails, so AnalyzeStack runs), as the benchmark's timings assume.
+// its program deploys on the stand-in provider, an update with the whole
+// built-in catalog as the policy pack completes (no mandatory policy
+// fails, so AnalyzeStack runs), as the benchmark's timings assume, and the
+// analyzer says how long recording the run took, which it reports.
 func TestBenchProgram(t *testing.T) {
 	t.Parallel()
 	c, err := bench.NewCLI(tools.dir, filepath.Join(tools.bin, "fakeaws"), t.TempDir())
@@ -25,8 +26,12 @@ func TestBenchProgram(t *testing.T) {
 	}
 	pack := filepath.Join(tools.bin, "pulumi-analyzer-warden")
 	for _, cmd := range [][]string{{"preview"}, {"up", "--yes", "--skip-preview"}} {
-		if _, err := c.Time(project, pack, []string{"WARDEN_FINDINGS=off"}, cmd...); err != nil {
+		_, out, err := c.Time(project, pack, []string{"WARDEN_LOG_LEVEL=debug"}, cmd...)
+		if err != nil {
 			t.Errorf("%s with the built-in catalog: %v", cmd[0], err)
+		}
+		if _, ok := bench.Recorded(out); !ok {
+			t.Errorf("%s: the analyzer did not say how long recording took:\n%s", cmd[0], out)
 		}
 	}
 }

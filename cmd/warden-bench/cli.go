@@ -13,7 +13,9 @@ import (
 // interleaved, pulumi preview and pulumi up with each analyzer as the
 // policy pack. It prints, size by size as each is done, medians and what
 // each adds over the analyzer without a pack (named by an empty path),
-// then the added times' ratios, Warden's over the others'.
+// then the added times' ratios, Warden's over the others'. An analyzer
+// started with WARDEN_LOG_LEVEL=debug also says how long recording its run
+// in the findings ledger took (median).
 func runCLI(pulumi, provider string, sizes []int, runs int, plugins analyzers) {
 	dir, err := os.MkdirTemp("", "warden-bench-cli-")
 	check(err)
@@ -34,20 +36,26 @@ func runCLI(pulumi, provider string, sizes []int, runs int, plugins analyzers) {
 	for _, n := range sizes {
 		project, err := c.Project(n)
 		check(err)
-		times := map[[2]string][]float64{} // analyzer, command
+		times := map[[2]string][]float64{} // analyzer, command; "ledger": what recording took
 		for range runs {
 			for _, a := range plugins {
 				env, _ := a.split()
 				for _, cmd := range commands {
-					d, err := c.Time(project, a.path, env, cmd...)
+					d, out, err := c.Time(project, a.path, env, cmd...)
 					check(err)
 					k := [2]string{a.name, cmd[0]}
 					times[k] = append(times[k], ms(d))
+					if rec, ok := bench.Recorded(out); ok {
+						times[[2]string{a.name, "ledger"}] = append(times[[2]string{a.name, "ledger"}], ms(rec))
+					}
 				}
 			}
 		}
 		median := func(name, cmd string) float64 {
 			vs := append([]float64(nil), times[[2]string{name, cmd}]...)
+			if len(vs) == 0 {
+				return -1
+			}
 			sort.Float64s(vs)
 			return vs[len(vs)/2]
 		}
@@ -59,6 +67,9 @@ func runCLI(pulumi, provider string, sizes []int, runs int, plugins analyzers) {
 				ap, au := p-median(none, "preview"), u-median(none, "up")
 				added[[2]string{a.name, "preview"}], added[[2]string{a.name, "up"}] = ap, au
 				row += fmt.Sprintf(" %8.0fms %8.0fms", ap, au)
+			}
+			if rec := median(a.name, "ledger"); rec >= 0 {
+				row += fmt.Sprintf("  (recording the run: %.0fms)", rec)
 			}
 			fmt.Println(row)
 		}

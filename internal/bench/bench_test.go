@@ -125,3 +125,14 @@ func TestProgram(t *testing.T) {
 		}
 	}
 }
+
+// TestRecorded reads the analyzer's debug line as pulumi echoes it.
+func TestRecorded(t *testing.T) {
+	out := []byte("    2026-12-02T15:22:03.660Z [DEBUG] warden.analyzer: recorded the run: findings=153 took=42ms\n")
+	if d, ok := Recorded(out); !ok || d.Milliseconds() != 42 {
+		t.Errorf("Recorded = %v, %v", d, ok)
+	}
+	if _, ok := Recorded([]byte("Resources:\n    101 unchanged\n")); ok {
+		t.Error("Recorded found a duration in output without one")
+	}
+}

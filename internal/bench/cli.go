@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -156,14 +157,31 @@ func (c *CLI) Project(n int) (string, error) {
 }
 
 // Time runs one pulumi command in project with the policy pack (none when
-// pack is ""), env added to the CLI's, and says how long it took.
-func (c *CLI) Time(project, pack string, env []string, args ...string) (time.Duration, error) {
+// pack is ""), env added to the CLI's, and says how long it took and what
+// it printed.
+func (c *CLI) Time(project, pack string, env []string, args ...string) (time.Duration, []byte, error) {
 	if pack != "" {
 		args = append(args, "--policy-pack", pack)
 	}
 	begin := time.Now()
-	_, err := c.run(project, env, args...)
-	return time.Since(begin), err
+	out, err := c.run(project, env, args...)
+	return time.Since(begin), out, err
+}
+
+// recorded matches the analyzer's debug line saying how long recording
+// the run in the findings ledger took (WARDEN_LOG_LEVEL=debug).
+var recorded = regexp.MustCompile(`recorded the run: .*took=([0-9.]+[a-zµ]+)`)
+
+// Recorded is how long the findings ledger took to record the run, read
+// from the output of a command whose Warden logged at debug level; false
+// when it did not say.
+func Recorded(out []byte) (time.Duration, bool) {
+	m := recorded.FindSubmatch(out)
+	if m == nil {
+		return 0, false
+	}
+	d, err := time.ParseDuration(string(m[1]))
+	return d, err == nil
 }
 
 func (c *CLI) run(dir string, env []string, args ...string) ([]byte, error) {
