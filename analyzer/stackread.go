@@ -13,11 +13,11 @@ import (
 	"github.com/warden-policy/warden/packs/engine"
 )
 
-// stackReader converts the resources of one AnalyzeStack request. Every
-// resource is all of the stack's memory at once for the rest of the call,
-// so what many resources repeat is kept once: the provider, which the
-// engine sends whole with every resource (one per package and version),
-// and the URNs of parents and dependencies, which name other resources.
+// stackReader converts the resources of one AnalyzeStack request. They
+// are all held at once for the rest of the call, so what many of them
+// repeat is kept once: the provider, which the engine sends whole with
+// every resource (one per package and version), and the URNs of parents
+// and dependencies, which name other resources.
 // From the wire form, properties are decoded by propsFromWire, without the
 // tree of protobuf objects a whole decode builds first.
 type stackReader struct {
