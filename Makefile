@@ -67,7 +67,7 @@ e2e: e2e-tools
 
 # Every built-in policy has a violating and a passing case.
 catalog:
-	$(GO) run ./cmd/warden test --coverage --min-coverage 100 $(wildcard packs/builtin/*/)
+	$(GO) run ./cmd/warden test --coverage --min-coverage 100 $(dir $(wildcard packs/builtin/*/pack.yaml))
 
 test: lint unit fuzz catalog e2e
 
