@@ -492,3 +492,31 @@ func TestAnalyzeDeepValue(t *testing.T) {
 		}
 	}
 }
+
+// TestWarmUp: once the stack is configured, every policy the session runs
+// gets compiled in the background, before any resource asks for it.
+func TestWarmUp(t *testing.T) {
+	t.Parallel()
+	h, err := home.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewServer(h, nil, Options{Logger: testLogger(t)})
+	if _, err := s.ConfigureStack(t.Context(), &pulumirpc.AnalyzerStackConfigureRequest{Stack: "dev", Project: "web", DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	s.warming.Wait()
+	sess, err := s.current("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enabled := sess.Enabled()
+	if len(enabled) < 100 {
+		t.Fatalf("%d policies enabled with the catalog", len(enabled))
+	}
+	for _, pol := range enabled {
+		if !pol.Compiled() {
+			t.Errorf("%s/%s was not compiled", pol.Pack.Name, pol.Name)
+		}
+	}
+}

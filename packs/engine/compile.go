@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"cel.dev/cel-go/cel"
 	celast "cel.dev/cel-go/common/ast"
@@ -89,6 +90,7 @@ type Policy struct {
 	// compiles them on first use: build runs once, under once.
 	code
 	once     sync.Once
+	done     atomic.Bool // once has run
 	build    func() (code, error)
 	buildErr error
 }
@@ -114,6 +116,10 @@ type code struct {
 // the policy reports.
 func (p *Policy) Compile() error { return p.compiled() }
 
+// Compiled reports whether the policy's expressions were compiled (or
+// failed to), without compiling them.
+func (p *Policy) Compiled() bool { return p.build == nil || p.done.Load() }
+
 // compiled makes sure the policy's expressions are compiled (see
 // LoadFSLazy) and says whether they are; an error is the reason they are
 // not, and every evaluation of the policy reports it.
@@ -122,6 +128,7 @@ func (p *Policy) compiled() error {
 		if p.build != nil {
 			p.code, p.buildErr = p.build()
 		}
+		p.done.Store(true)
 	})
 	return p.buildErr
 }
