@@ -93,7 +93,7 @@ NODE_DEPS := $(addprefix testdata/bench/node/,package.json package-lock.json)
 NODE_FILES := $(addprefix testdata/bench/node/,index.js PulumiPolicy.yaml pulumi-analyzer-node)
 
 # The real-CLI comparison starts Warden in its executable form, the binary
-# copied into each home: the ten-policy home, and one that runs nothing.
+# copied into each home: the benchmark home, and one that runs nothing.
 CLI_HOME := .cache/load/bench-home
 EMPTY_HOME := .cache/load/empty-home
 
