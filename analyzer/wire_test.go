@@ -6,10 +6,10 @@ import (
 	"github.com/warden-policy/warden/packs/home"
 	"google.golang.org/protobuf/testing/protocmp"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
@@ -264,7 +264,7 @@ func FuzzStackReader(f *testing.F) {
 		if gerr != nil {
 			return
 		}
-		if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+		if d := cmp.Diff(want, got, cmpopts.EquateEmpty(), cmpopts.EquateNaNs()); d != "" {
 			t.Fatalf("wire and proto differ (-proto +wire):\n%s", d)
 		}
 	})
@@ -316,9 +316,9 @@ func TestAnalyzeStackReadsWanted(t *testing.T) {
 		t.Fatal(err)
 	}
 	echo := t.TempDir()
-	for name, text := range map[string]string{
-		"warden.yaml": "organization: acme\ngroups:\n  - name: default\n    mode: preventative\n    default: true\n    packs:\n      - pack: echo\n",
-		"packs/echo/pack.yaml": `name: echo
+	err = os.CopyFS(echo, fstest.MapFS{
+		"warden.yaml": {Data: []byte("organization: acme\ngroups:\n  - name: default\n    mode: preventative\n    default: true\n    packs:\n      - pack: echo\n")},
+		"packs/echo/pack.yaml": {Data: []byte(`name: echo
 version: 1.0.0
 policies:
   - name: echo
@@ -327,14 +327,10 @@ policies:
     forEach: resources.byType("test:index:Echo")
     violation: "true"
     message: "{{ item.props.text }}"
-`,
-	} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(echo, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(echo, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+`)},
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	secretStack := &pulumirpc.AnalyzeStackRequest{Resources: []*pulumirpc.AnalyzerResource{
 		{Urn: "urn:pulumi:dev::p::test:index:Db::db", Type: "test:index:Db", Name: "db",
