@@ -231,6 +231,9 @@ func (in *StackInput) values(maxDepth int) *stackValues {
 	n := len(in.resources)
 	v := &stackValues{in: in, maxDepth: maxDepth, m: &markers{base: unknownIDBase << 2},
 		secret: make([]bool, n), real: make([]ref.Val, n), masked: make([]ref.Val, n)}
+	for i := range v.shared {
+		v.shared[i] = shared{providers: map[*Provider]map[string]any{}, options: map[optionsKey]map[string]any{}}
+	}
 	sc := scanner{m: v.m, limit: (&converter{maxDepth: maxDepth}).limit()}
 	for i, res := range in.resources {
 		if sc.resource(res) && v.err == nil {
@@ -289,9 +292,6 @@ func (v *stackValues) value(i int, masked bool) ref.Val {
 		cache, m, sh = v.masked, v.mm, &v.shared[1]
 	}
 	if cache[i] == nil {
-		if sh.providers == nil {
-			*sh = shared{providers: map[*Provider]map[string]any{}, options: map[optionsKey]map[string]any{}}
-		}
 		c := &converter{m: m, mask: masked, named: true, maxDepth: v.maxDepth, scanned: true, shared: sh}
 		cache[i] = types.NewStringInterfaceMap(types.DefaultTypeAdapter, c.resource(v.in.resources[i]))
 	}
