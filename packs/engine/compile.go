@@ -70,14 +70,17 @@ type Pack struct {
 
 // Policy is one compiled policy.
 type Policy struct {
-	Spec             *spec.Policy
-	Pack             *Pack
-	Name             string
-	Description      string
-	Kind             spec.Kind
-	Severity         spec.Severity
-	Level            spec.Level // the policy's own level, or the pack's
-	Framework        *spec.Framework
+	Spec        *spec.Policy
+	Pack        *Pack
+	Name        string
+	Description string
+	Kind        spec.Kind
+	Severity    spec.Severity
+	Level       spec.Level // the policy's own level, or the pack's
+	Framework   *spec.Framework
+	// Controls are the framework controls the policy checks
+	// ("cis-aws-3.0/5.2"): what framework views select by.
+	Controls         []string
 	Tags             []string
 	RemediationSteps string
 	URL              string
@@ -429,8 +432,8 @@ func (c *compiler) meta(ps *spec.Policy) *Policy {
 	c.pol = ps.Name
 	pol := &Policy{
 		Spec: ps, Pack: c.pack, Name: ps.Name, Description: ps.Description, Kind: ps.Kind,
-		Severity: ps.Severity, Level: ps.EnforcementLevel, Framework: ps.Framework, Tags: ps.Tags,
-		RemediationSteps: ps.RemediationSteps, URL: ps.URL, ResourceTypes: ps.ResourceTypes,
+		Severity: ps.Severity, Level: ps.EnforcementLevel, Framework: ps.Framework, Controls: ps.Controls,
+		Tags: ps.Tags, RemediationSteps: ps.RemediationSteps, URL: ps.URL, ResourceTypes: ps.ResourceTypes,
 	}
 	if pol.Level == "" {
 		pol.Level = c.pack.Level

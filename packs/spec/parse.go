@@ -128,7 +128,7 @@ func ParsePack(file string, data []byte) (*Pack, error) {
 var (
 	packFields   = []string{"apiVersion", "name", "version", "description", "enforcementLevel", "tags", "policies"}
 	policyFields = []string{"name", "description", "kind", "severity", "enforcementLevel", "framework", "tags",
-		"remediationSteps", "url", "resourceTypes", "config", "variables", "when", "forEach", "violation", "message", "remediate"}
+		"remediationSteps", "url", "controls", "resourceTypes", "config", "variables", "when", "forEach", "violation", "message", "remediate"}
 )
 
 func (d *decoder) policy(n *yaml.Node) *Policy {
@@ -169,6 +169,17 @@ func (d *decoder) policy(n *yaml.Node) *Policy {
 			pol.RemediationSteps = d.Str(v)
 		case "url":
 			pol.URL = d.Str(v)
+		case "controls":
+			if d.Kind(v, yaml.SequenceNode, "a list of framework controls (framework/control)") {
+				for _, c := range v.Content {
+					ref := d.Str(c)
+					if fw, id, ok := strings.Cut(ref, "/"); ref != "" && (!ok || !ValidName(fw) || id == "") {
+						d.Errorf(c, CodeInvalid, "control %q must be FRAMEWORK/CONTROL, e.g. cis-aws-3.0/5.2", ref)
+					}
+					pol.Controls = append(pol.Controls, ref)
+					pol.ControlPos = append(pol.ControlPos, d.Pos(c))
+				}
+			}
 		case "resourceTypes":
 			if d.Kind(v, yaml.SequenceNode, "a list of type tokens") {
 				for _, t := range v.Content {

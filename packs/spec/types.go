@@ -123,6 +123,13 @@ type Policy struct {
 	RemediationSteps string
 	URL              string
 
+	// Controls are the framework controls the policy checks, each
+	// "framework/control" (cis-aws-3.0/5.2): a framework view selects the
+	// policies that name one of its controls. Framework is the one the
+	// engine reports; Controls may name several frameworks.
+	Controls   []string
+	ControlPos []Pos
+
 	// ResourceTypes filters resource policies by type token; empty means every
 	// type. Tokens may contain * globs.
 	ResourceTypes   []string
