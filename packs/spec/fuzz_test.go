@@ -135,3 +135,27 @@ func FuzzParsePack(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseFramework: a framework file never panics the parser, and every
+// error it reports is positioned; what it accepts has unique control ids,
+// each with a title, and a reason for every control no policy can check.
+func FuzzParseFramework(f *testing.F) {
+	for _, s := range fuzzseed.Files(f, "../builtin/frameworks/*.yaml") {
+		f.Add(s)
+	}
+	f.Add([]byte("kind: Framework\nname: x\ncontrols: [{id: \"1\", title: t, iac: false}]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fw, err := ParseFramework("f.yaml", data)
+		if err != nil {
+			checkPositioned(t, "f.yaml", err)
+			return
+		}
+		seen := map[string]bool{}
+		for _, c := range fw.Controls {
+			if c.ID == "" || c.Title == "" || seen[c.ID] || !c.IaC && c.Why == "" {
+				t.Fatalf("accepted a bad control %+v", c)
+			}
+			seen[c.ID] = true
+		}
+	})
+}
