@@ -280,6 +280,41 @@ func TestCompliance(t *testing.T) {
 	})
 }
 
+// TestStanding: each stack's last complete update or audit, what it ran
+// and its open findings per pack/policy; previews, older runs, excepted
+// and triaged-away findings do not count.
+func TestStanding(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, url string) {
+		s := openStore(t, url)
+		excepted := violation("p2", urnB, spec.Mandatory)
+		excepted.Exception = &findings.ExceptionRef{ID: "ok", Reason: "r"}
+		older := run(Update, t0, true, violation("p1", urnA, spec.Mandatory))
+		older.Ran = []string{"aws/p1", "aws/p2", "aws/p3"}
+		latest := run(Update, t0.Add(time.Hour), true, violation("p1", urnA, spec.Mandatory), violation("p1", urnB, spec.Mandatory), excepted)
+		preview := run(Preview, t0.Add(2*time.Hour), true, violation("p2", urnA, spec.Mandatory))
+		preview.Ran = []string{"aws/p9"}
+		other := run(Audit, t0, true)
+		other.Stack = "dev"
+		for _, r := range []*Run{older, latest, preview, other} {
+			if err := s.Record(t.Context(), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Standing(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []StackStanding{
+			{Stack: "acme/site/dev", Ran: []string{"aws/p1", "aws/p2"}, Open: map[string]int{}},
+			{Stack: "acme/site/prod", Ran: []string{"aws/p1", "aws/p2"}, Open: map[string]int{"aws/p1": 2}},
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("standing:\n got %+v\nwant %+v", got, want)
+		}
+	})
+}
+
 // TestGrouped: counts by policy, resource and stack, by status.
 func TestGrouped(t *testing.T) {
 	t.Parallel()
