@@ -6,6 +6,7 @@ package analyzer
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -316,7 +317,7 @@ func policyInfo(name string, pol *engine.Policy, level spec.Level) (*pulumirpc.P
 	if f := pol.Framework; f != nil {
 		info.Framework = &pulumirpc.PolicyComplianceFramework{Name: f.Name, Version: f.Version, Reference: f.Reference, Specification: f.Specification}
 	}
-	if s := pol.ConfigSchema; s != nil {
+	if s := advertisedSchema(pol); s != nil {
 		schema, err := configSchemaToProto(s)
 		if err != nil {
 			return nil, fmt.Errorf("policy %s: %w", name, err)
@@ -324,6 +325,27 @@ func policyInfo(name string, pol *engine.Policy, level spec.Level) (*pulumirpc.P
 		info.ConfigSchema = schema
 	}
 	return info, nil
+}
+
+// advertisedSchema is the config schema the engine is told a policy takes:
+// its own, and for a resource policy the name-scope keys every one accepts
+// (includeFor, excludeFor, ...: engine.ScopeSchema), so a Compliance-Ready
+// --policy-pack-config is documented where the engine shows config. The
+// policy's own properties win a clash.
+func advertisedSchema(pol *engine.Policy) map[string]any {
+	if pol.Kind == spec.StackKind {
+		return pol.ConfigSchema
+	}
+	out := maps.Clone(pol.ConfigSchema)
+	if out == nil {
+		out = map[string]any{}
+	}
+	props := engine.ScopeSchema()
+	if own, ok := out["properties"].(map[string]any); ok {
+		maps.Copy(props, own)
+	}
+	out["properties"] = props
+	return out
 }
 
 // configSchemaToProto splits a JSON Schema object into the engine's form:

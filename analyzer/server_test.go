@@ -212,6 +212,13 @@ func TestGetAnalyzerInfo(t *testing.T) {
 	if schema["tag"].(map[string]any)["default"] != "owner" {
 		t.Errorf("owner-tag schema: %v", schema)
 	}
+	// Every resource policy takes the Compliance-Ready name-scope keys.
+	if s := ssh.GetConfigSchema().GetProperties().AsMap(); s["excludeFor"] == nil || s["includeFor"] == nil || s["ignoreCase"] == nil {
+		t.Errorf("ssh schema: %v", s)
+	}
+	if st := got["stack-has-buckets"].GetConfigSchema(); st != nil {
+		t.Errorf("stack policy schema: %v", st)
+	}
 	if ic := info.GetInitialConfig()["aws-foundations/ebs-volume-encrypted"]; ic.GetEnforcementLevel() != pulumirpc.EnforcementLevel_REMEDIATE {
 		t.Errorf("initial config: %v", ic)
 	}

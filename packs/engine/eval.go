@@ -79,6 +79,10 @@ func (r *Run) Evaluate(ctx context.Context, res *Resource) []Result {
 		if set.level == spec.Disabled {
 			continue
 		}
+		if set.scope.excludes(res.Name) {
+			out = append(out, Result{Policy: pol, Level: set.level, NotApplicable: excludedByConfigNA})
+			continue
+		}
 		if s.inputErr != nil {
 			out = append(out, Result{Policy: pol, Level: set.level, Errors: []error{s.inputErr}})
 			continue

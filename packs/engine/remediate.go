@@ -36,7 +36,7 @@ func (r *Run) RemediateExcept(ctx context.Context, res *Resource, skip func(*Pol
 	var out []Remediation
 	for _, pol := range r.Pack.forType(res.Type).applies {
 		set := r.settings[pol]
-		if set.level != spec.Remediate || pol.compiled() == nil && pol.remediate == nil || skip != nil && skip(pol) {
+		if set.level != spec.Remediate || pol.compiled() == nil && pol.remediate == nil || skip != nil && skip(pol) || set.scope.excludes(res.Name) {
 			continue
 		}
 		cur := *res

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -68,6 +69,8 @@ var defaultLimits = limits{resource: CostLimit, stack: StackCostLimit, stackTota
 type policySettings struct {
 	level  spec.Level
 	config map[string]any // with schema defaults
+	// scope is the includeFor/excludeFor config (scope.go), nil for none.
+	scope *nameScope
 }
 
 // stackView is the CEL form of the stack, built once per Run.
@@ -142,9 +145,14 @@ func (p *Pack) NewRun(stack Stack, cfg map[string]PolicyConfig) (*Run, error) {
 				s.level = c.Level
 			}
 			if c.Properties != nil {
-				props = c.Properties
+				props = maps.Clone(c.Properties)
 			}
 		}
+		scope, problems := takeScope(props, pol.Kind == spec.StackKind)
+		for _, msg := range problems {
+			cerr.Problems = append(cerr.Problems, PolicyProblem{Pos: at, Policy: pol.Name, Msg: msg})
+		}
+		s.scope = scope
 		if pol.config != nil {
 			props = withDefaults(pol.config.raw, props)
 			for _, msg := range pol.config.validate(props) {
