@@ -215,7 +215,7 @@ func (s *Server) pack(w http.ResponseWriter, r *http.Request) {
 // (the default one unless chosen), as warden packs add does.
 func (s *Server) addPack(w http.ResponseWriter, r *http.Request) {
 	name, group, level := r.PostFormValue("pack"), r.PostFormValue("group"), spec.Level(r.PostFormValue("level"))
-	if !slices.Contains(builtin.Names(), name) {
+	if !builtin.Has(name) {
 		s.fail(w, r, http.StatusBadRequest, fmt.Errorf("no built-in pack %q", name))
 		return
 	}

@@ -283,3 +283,27 @@ func decodeAST(data []byte) (*cel.Ast, error) {
 	}
 	return cel.CheckedExprToAst(ce), nil
 }
+
+// Source is a pack a composed pack takes policies from: its spec and the
+// checked expressions generated for it (CheckedASTs; nil for none).
+type Source struct {
+	Spec    *spec.Pack
+	Checked []byte
+}
+
+// ComposeLazyChecked compiles, lazily, a pack whose policies are taken
+// from other packs -- a framework view selects the built-in policies mapped
+// to its controls -- using the checked expressions of the packs they come
+// from: an expression's checked form depends on its policy, not on the pack
+// around it. A source whose checked file was generated from other text is
+// compiled from source, as in LoadFSLazyChecked. Policy names must be
+// unique across the sources a pack takes policies from.
+func ComposeLazyChecked(sp *spec.Pack, sources []Source) (*Pack, error) {
+	asts := map[string][]byte{}
+	for _, s := range sources {
+		if digest, n := protowire.ConsumeBytes(s.Checked); n > 0 && string(digest) == sourceDigest(s.Spec, "") {
+			maps.Copy(asts, decodeASTs(s.Checked[n:]))
+		}
+	}
+	return compileLazy(sp, asts)
+}

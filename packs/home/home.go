@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -516,7 +515,7 @@ func (l *library) candidates(name string) ([]candidate, spec.ErrorList) {
 	if !spec.ValidName(name) { // never a path: packs/../x is not a pack
 		return nil, nil
 	}
-	if slices.Contains(builtin.Names(), name) {
+	if builtin.Has(name) {
 		if p, err := builtin.Pack(name); err == nil {
 			out = append(out, candidate{version: semver.MustParse(p.Version), source: "built-in", pack: p})
 		}
@@ -600,7 +599,7 @@ func (l *library) resolve(e *PackEntry) spec.ErrorList {
 	var list spec.ErrorList
 	if len(cands) == 0 {
 		list.Add(e.Pos, spec.CodeInvalid, e.Name, "", "unknown pack %q: not built in (%s) and not in %s/", e.Name,
-			strings.Join(builtin.Names(), ", "), PacksDir)
+			strings.Join(append(builtin.Names(), builtin.Frameworks()...), ", "), PacksDir)
 		return list
 	}
 	var c *semver.Constraints

@@ -371,3 +371,40 @@ func TestStronger(t *testing.T) {
 		}
 	}
 }
+
+// TestFrameworkViewInGroup: a group applies a framework view by its name,
+// as one pack, with config for its policies; the level set for the view
+// applies to each of its policies.
+func TestFrameworkViewInGroup(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const yml = `organization: acme
+groups:
+  - name: cis
+    mode: preventative
+    default: true
+    packs:
+      - pack: cis-aws-3.0
+        enforcementLevel: mandatory
+`
+	if err := os.WriteFile(filepath.Join(dir, "warden.yaml"), []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Resolve(Stack{Organization: "acme", Project: "web", Name: "prod"}, Preventative)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Packs) != 1 || res.Packs[0].Pack.Name != "cis-aws-3.0" || len(res.Packs[0].Pack.Policies) == 0 {
+		t.Fatalf("resolved %s", res.Names())
+	}
+	r := res.Packs[0]
+	for _, pol := range r.Pack.Policies {
+		if l := r.Config[pol.Name].Level; l != spec.Mandatory {
+			t.Errorf("%s at %s, want mandatory", pol.Name, l)
+		}
+	}
+}

@@ -24,7 +24,7 @@ type Available struct {
 // built-in catalog alone when dir is ""), by name, newest version first:
 // versions compare as semver, so 1.10.0 is newer than 1.9.0.
 func Packs(dir string) ([]Available, error) {
-	names := builtin.Names()
+	names := append(builtin.Names(), builtin.Frameworks()...)
 	if dir != "" {
 		entries, err := os.ReadDir(filepath.Join(dir, PacksDir))
 		if err != nil && !os.IsNotExist(err) {

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/warden-policy/warden/packs/builtin"
@@ -71,7 +70,7 @@ func Publish(ctx context.Context, hdir, src string) (*Published, error) {
 	if !PathSafe(p.Name) || !PathSafe(p.Version) {
 		return nil, &PublishError{Err: fmt.Errorf("pack %q version %q cannot name a folder of the home", p.Name, p.Version)}
 	}
-	if slices.Contains(builtin.Names(), p.Name) {
+	if builtin.Has(p.Name) {
 		return nil, &PublishError{Err: fmt.Errorf("%q is the name of a built-in pack: pick another", p.Name)}
 	}
 	dest := filepath.Join(hdir, PacksDir, p.Name, p.Version)

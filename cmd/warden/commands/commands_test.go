@@ -96,6 +96,7 @@ func TestCLI(t *testing.T) {
 		{name: "packs show", args: []string{"packs", "show", "kubernetes-baseline"}, code: ExitOK, golden: "packs.show"},
 		{name: "packs show json", args: []string{"packs", "show", "kubernetes-baseline", "-o", "json"}, code: ExitOK, golden: "packs.show.json"},
 		{name: "packs show unknown", args: []string{"packs", "show", "nope"}, code: ExitInput, stderr: "no pack nope"},
+		{name: "packs show framework", args: []string{"packs", "show", "cis-eks-1.4"}, code: ExitOK, golden: "packs.show.framework"},
 		{name: "test passing pack", args: []string{"test", "../../../packs/builtin/kubernetes-baseline"}, code: ExitOK, golden: "test.pass"},
 		{name: "test failing pack", args: []string{"test", "--coverage", "testdata/packs/failing"}, code: ExitFindings, golden: "test.fail"},
 		{name: "test json", args: []string{"test", "-o", "json", "testdata/packs/failing"}, code: ExitFindings, golden: "test.json"},

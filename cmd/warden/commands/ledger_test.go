@@ -108,6 +108,33 @@ func TestLedgerCommands(t *testing.T) {
 			if c.PolicyStackPairs == 0 || c.PolicyScore <= 0 || c.PolicyScore >= 1 || c.ResourceScore <= 0 || c.ResourceScore >= 1 {
 				t.Errorf("compliance: %+v", c)
 			}
+			// Per control of a framework: the analyzed stack's open findings
+			// fail the controls their policies check; clean policies pass theirs.
+			var fw struct {
+				Controls []struct {
+					ID, Status string
+					Policies   []string
+					Open       int `json:"openFindings"`
+				}
+				Summary struct{ Passing, Failing, NotCheckable, Stacks int }
+			}
+			if err := json.Unmarshal([]byte(run(ExitOK, "compliance", "--framework", "pci-dss-4.0", "-o", "json")), &fw); err != nil {
+				t.Fatal(err)
+			}
+			if s := fw.Summary; s.Stacks != 1 || s.Failing == 0 || s.Passing == 0 || s.NotCheckable == 0 {
+				t.Errorf("compliance --framework summary: %+v", s)
+			}
+			for _, c := range fw.Controls {
+				if (c.Status == "failing") != (c.Open > 0) || c.Status == "passing" && len(c.Policies) == 0 {
+					t.Errorf("control %+v", c)
+				}
+			}
+			if out := run(ExitOK, "compliance", "--framework", "cis-aws-3.0"); !strings.Contains(out, "control compliance") || !strings.Contains(out, "Controls no policy can check from IaC") {
+				t.Errorf("compliance --framework:\n%s", out)
+			}
+			if out := run(ExitInput, "compliance", "--framework", "cis-nothing"); !strings.Contains(out, "want one of") {
+				t.Errorf("unknown framework:\n%s", out)
+			}
 		})
 	}
 }

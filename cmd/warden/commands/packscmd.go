@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/warden-policy/warden/internal/analyze"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/warden-policy/warden/internal/analyze"
+	"github.com/warden-policy/warden/internal/frameworks"
 	"github.com/warden-policy/warden/packs/builtin"
 	"github.com/warden-policy/warden/packs/engine"
 	"github.com/warden-policy/warden/packs/home"
@@ -29,13 +30,18 @@ func newCmdPacks(ios *IOStreams) *cobra.Command {
 }
 
 type packView struct {
-	Name       string       `json:"name"`
-	Version    string       `json:"version"`
-	Source     string       `json:"source"`
-	Policies   int          `json:"policies"`
-	Frameworks []string     `json:"frameworks"`
-	Groups     []string     `json:"groups,omitempty"`
-	Detail     []policyInfo `json:"policyDetails,omitempty"`
+	Name string `json:"name"`
+	// Kind is "pack", or "framework" for a framework view (a built-in
+	// pack of the policies mapped to a framework's controls).
+	Kind       string   `json:"kind"`
+	Version    string   `json:"version"`
+	Source     string   `json:"source"`
+	Policies   int      `json:"policies"`
+	Frameworks []string `json:"frameworks"`
+	Groups     []string `json:"groups,omitempty"`
+	// Controls counts a framework view's controls.
+	Controls *controlCount `json:"controls,omitempty"`
+	Detail   []policyInfo  `json:"policyDetails,omitempty"`
 }
 
 type policyInfo struct {
@@ -47,7 +53,7 @@ type policyInfo struct {
 	Framework   string `json:"framework,omitempty"`
 }
 
-func frameworks(p *engine.Pack) []string {
+func frameworkNames(p *engine.Pack) []string {
 	seen := map[string]bool{}
 	out := []string{} // JSON: [] rather than null
 	for _, pol := range p.Policies {
@@ -98,7 +104,14 @@ func packsListRun(opts *packsListOptions) error {
 			return err
 		}
 		for _, p := range packs {
-			views = append(views, packView{Name: p.Name, Version: p.Version, Source: "built-in", Policies: len(p.Policies), Frameworks: frameworks(p)})
+			views = append(views, packView{Name: p.Name, Kind: "pack", Version: p.Version, Source: "built-in", Policies: len(p.Policies), Frameworks: frameworkNames(p)})
+		}
+		for _, name := range builtin.Frameworks() {
+			v, err := frameworkView(name)
+			if err != nil {
+				return err
+			}
+			views = append(views, v)
 		}
 	case "organization":
 		h, err := loadHome(opts.Home, nil) // else the built-in packs, as groups list
@@ -117,9 +130,13 @@ func packsListRun(opts *packsListOptions) error {
 	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
 	if opts.View == "available" {
 		// The catalog is the same for every home: no GROUPS column.
-		fmt.Fprintln(tw, "NAME\tVERSION\tPOLICIES\tFRAMEWORKS")
+		fmt.Fprintln(tw, "NAME\tKIND\tVERSION\tPOLICIES\tFRAMEWORKS")
 		for _, v := range views {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", v.Name, v.Version, v.Policies, strings.Join(v.Frameworks, ", "))
+			fw := strings.Join(v.Frameworks, ", ")
+			if c := v.Controls; c != nil {
+				fw += fmt.Sprintf(" (%d of %d controls checked, %d not checkable from IaC)", c.Checked, c.Total, c.NotCheckable)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", v.Name, v.Kind, v.Version, v.Policies, fw)
 		}
 		return tw.Flush()
 	}
@@ -144,7 +161,7 @@ func organizationPacks(h *home.Home) ([]packView, error) {
 		k := key{p.Name, p.Version}
 		v := byKey[k]
 		if v == nil {
-			v = &packView{Name: p.Name, Version: p.Version, Source: source, Policies: len(p.Policies), Frameworks: frameworks(p)}
+			v = &packView{Name: p.Name, Kind: packKind(p.Name, source), Version: p.Version, Source: source, Policies: len(p.Policies), Frameworks: frameworkNames(p)}
 			byKey[k] = v
 			order = append(order, k)
 		}
@@ -235,9 +252,19 @@ func packsShowRun(ctx context.Context, opts *packsShowOptions) error {
 		Tags        []string     `json:"tags"`
 		Entities    []entityView `json:"entitiesApplied"`
 		Stacks      []string     `json:"stacks,omitempty"`
+		// Controls are a framework view's controls, each with its policies.
+		Controls []frameworks.Control `json:"frameworkControls,omitempty"`
 	}{
-		packView:  packView{Name: found.Name, Version: found.Version, Source: avail.Source, Policies: len(found.Policies), Frameworks: frameworks(found)},
+		packView:  packView{Name: found.Name, Kind: packKind(found.Name, avail.Source), Version: found.Version, Source: avail.Source, Policies: len(found.Policies), Frameworks: frameworkNames(found)},
 		Publisher: publisher, Description: found.Description, Tags: found.Tags, Entities: []entityView{},
+	}
+	if v.Kind == "framework" {
+		r, err := frameworks.Map(found.Name)
+		if err != nil {
+			return err
+		}
+		v.Controls = r.Controls
+		v.packView.Controls = countControls(r)
 	}
 	for _, pol := range found.Policies {
 		pi := policyInfo{Name: pol.Name, Kind: string(pol.Kind), Severity: string(pol.Severity), Level: string(pol.Level), Description: pol.Description}
@@ -327,6 +354,11 @@ func packsShowRun(ctx context.Context, opts *packsShowOptions) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if v.Controls != nil {
+		if err := printControls(w, v.Controls, false); err != nil {
+			return err
+		}
 	}
 	if h != nil {
 		fmt.Fprintln(w, "\nEntities applied:")
@@ -498,6 +530,9 @@ func validateDir(dir string, all *spec.ErrorList, out, warn func(string)) error 
 	if p != nil {
 		for _, w := range p.Warnings {
 			warn(w.Error())
+		}
+		for _, w := range unknownControls(p) {
+			warn(w)
 		}
 		out(fmt.Sprintf("%s: %d policies, ok", p, len(p.Policies)))
 	}

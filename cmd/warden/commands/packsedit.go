@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
@@ -48,7 +47,7 @@ func newCmdPacksAdd(ios *IOStreams, runF func(context.Context, *packsAddOptions)
 
 func packsAddRun(opts *packsAddOptions) error {
 	name := opts.Name
-	if !slices.Contains(builtin.Names(), name) {
+	if !builtin.Has(name) {
 		return &InputError{Err: fmt.Errorf("no built-in pack %q (warden packs list --view available shows them); publish your own with warden packs publish", name)}
 	}
 	dir, err := homeDir(opts.Home)

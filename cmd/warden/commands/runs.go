@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -11,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/warden-policy/warden/internal/findings"
+	"github.com/warden-policy/warden/internal/frameworks"
 	"github.com/warden-policy/warden/internal/ledger"
+	"github.com/warden-policy/warden/packs/builtin"
 )
 
 func newCmdRuns(ios *IOStreams) *cobra.Command {
@@ -165,7 +168,8 @@ func runsShowRun(ctx context.Context, opts *runsShowOptions) error {
 type complianceOptions struct {
 	IO *IOStreams
 	ledgerOptions
-	Output string
+	Output    string
+	Framework string
 }
 
 func newCmdCompliance(ios *IOStreams, runF func(context.Context, *complianceOptions) error) *cobra.Command {
@@ -175,8 +179,13 @@ func newCmdCompliance(ios *IOStreams, runF func(context.Context, *complianceOpti
 		Short: "Compliance scores and open findings per stack and pack, from the findings ledger",
 		Long: "The policy compliance score is the share of policy x stack pairs (every policy that ran in the\n" +
 			"stack's last complete update or audit) with no open finding; the resource compliance score the\n" +
-			"share of resources with none. Open means open or in progress and not excepted.",
-		Args: cobra.NoArgs,
+			"share of resources with none. Open means open or in progress and not excepted.\n\n" +
+			"--framework reports per control of a framework (warden packs list --view available lists them):\n" +
+			"a control passes when the policies that check it ran on a stack (under their built-in pack or the\n" +
+			"framework's view) without an open finding, and fails on any open finding; the controls no policy\n" +
+			"checks yet, and those no policy can check from IaC, are listed with why.",
+		Example: "  warden compliance\n  warden compliance --framework cis-aws-3.0 -o json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -186,6 +195,7 @@ func newCmdCompliance(ios *IOStreams, runF func(context.Context, *complianceOpti
 	}
 	opts.flags(cmd)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "human", "output: human or json")
+	cmd.Flags().StringVar(&opts.Framework, "framework", "", "report per control of this framework (e.g. cis-aws-3.0)")
 	return cmd
 }
 
@@ -193,11 +203,17 @@ func complianceRun(ctx context.Context, opts *complianceOptions) error {
 	if err := checkOutput(opts.Output, "human", "json"); err != nil {
 		return err
 	}
+	if opts.Framework != "" && !slices.Contains(builtin.Frameworks(), opts.Framework) {
+		return &FlagError{Err: fmt.Errorf("--framework %q: want one of %s", opts.Framework, strings.Join(builtin.Frameworks(), ", "))}
+	}
 	s, err := opts.open(ctx, opts.IO)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	if opts.Framework != "" {
+		return frameworkComplianceRun(ctx, opts, s)
+	}
 	c, err := s.Compliance(ctx)
 	if err != nil {
 		return err
@@ -221,4 +237,26 @@ func complianceRun(ctx context.Context, opts *complianceOptions) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", cell.Stack, cell.Pack, cell.BySeverity["critical"], cell.BySeverity["high"], cell.BySeverity["medium"], cell.BySeverity["low"])
 	}
 	return tw.Flush()
+}
+
+// frameworkComplianceRun reports per control of opts.Framework.
+func frameworkComplianceRun(ctx context.Context, opts *complianceOptions, s *ledger.Store) error {
+	standing, err := s.Standing(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := frameworks.Evaluate(opts.Framework, standing)
+	if err != nil {
+		return err
+	}
+	if opts.Output == "json" {
+		return writeJSON(opts.IO.Out, r)
+	}
+	w, sum := opts.IO.Out, r.Summary
+	fmt.Fprintf(w, "%s %s (%s), %d stacks in the ledger\n", r.Title, r.Version, r.Name, sum.Stacks)
+	fmt.Fprintf(w, "control compliance  %5.1f%%  (%d of %d controls that ran pass on every stack)\n",
+		100*sum.Score, sum.Passing, sum.Passing+sum.Failing)
+	fmt.Fprintf(w, "%d controls: %d passing, %d failing, %d not run, %d checked by no policy yet, %d not checkable from IaC\n",
+		sum.Controls, sum.Passing, sum.Failing, sum.NotRun, sum.NoPolicy, sum.NotCheckable)
+	return printControls(w, r.Controls, true)
 }
