@@ -143,7 +143,7 @@ func TestCallOrder(t *testing.T) {
 			diags := byPolicy(resp)
 			ssh := diags["ec2-sg-no-public-ssh"]
 			want := &pulumirpc.AnalyzeDiagnostic{
-				PolicyName: "ec2-sg-no-public-ssh", PolicyPackName: "aws-foundations", PolicyPackVersion: "0.2.0",
+				PolicyName: "ec2-sg-no-public-ssh", PolicyPackName: "aws-foundations", PolicyPackVersion: "0.3.0",
 				Description:      "Security groups must not allow SSH (port 22) from the internet.",
 				Message:          "Security groups must not allow SSH (port 22) from the internet.\ningress tcp 22-22 is open to the internet",
 				EnforcementLevel: pulumirpc.EnforcementLevel_MANDATORY,
@@ -157,7 +157,7 @@ func TestCallOrder(t *testing.T) {
 			}
 			rdp := diags["ec2-sg-no-public-rdp"]
 			if len(rdp) != 1 || rdp[0].GetEnforcementLevel() != pulumirpc.EnforcementLevel_ADVISORY ||
-				!strings.Contains(rdp[0].GetMessage(), "can't run policy 'ec2-sg-no-public-rdp' from policy pack 'aws-foundations@v0.2.0' during preview: property value at .ingress.1.cidrBlocks.0 can't be known during preview") {
+				!strings.Contains(rdp[0].GetMessage(), "can't run policy 'ec2-sg-no-public-rdp' from policy pack 'aws-foundations@v0.3.0' during preview: property value at .ingress.1.cidrBlocks.0 can't be known during preview") {
 				t.Errorf("rdp: want one can't-run advisory, got %v", rdp)
 			}
 			if tag := diags["owner-tag"]; len(tag) != 1 || !strings.HasSuffix(tag[0].GetMessage(), "\nno owner tag") {

@@ -273,9 +273,9 @@ func TestPreview(t *testing.T) {
 				"the ACL public-read makes the bucket readable by anyone",
 				"[mandatory]  db-password-length  (aws:rds:Instance: db)",
 				"password [secret] is shorter than 30",
-				"can't run policy 'ec2-sg-no-public-ssh' from policy pack 'aws-foundations@v0.2.0' during preview",
+				"can't run policy 'ec2-sg-no-public-ssh' from policy pack 'aws-foundations@v0.3.0' during preview",
 				"can't be known during preview",
-				"aws-foundations@v0.2.0", "e2e-pack@v1.0.0",
+				"aws-foundations@v0.3.0", "e2e-pack@v1.0.0",
 			)
 		})
 	}

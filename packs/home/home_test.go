@@ -182,7 +182,7 @@ func TestResolve(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Names() != "aws-foundations@0.2.0" {
+		if res.Names() != "aws-foundations@0.3.0" {
 			t.Errorf("audit packs: %s", res.Names())
 		}
 		nightly := h.Groups[3]

@@ -36,8 +36,8 @@ func TestEditCommands(t *testing.T) {
 		stderr   string
 	}{
 		{[]string{"packs", "add", "kubernetes-baseline"}, ExitOK, []string{"{pack: kubernetes-baseline}"}, ""},
-		{[]string{"groups", "new", "staging", "--stack", "*/staging", "--pack", "aws-foundations@^0.2", "--level", "mandatory"}, ExitOK,
-			[]string{"name: staging", "stacks: ['*/staging']", "{pack: aws-foundations, version: ^0.2, enforcementLevel: mandatory}"}, ""},
+		{[]string{"groups", "new", "staging", "--stack", "*/staging", "--pack", "aws-foundations@^0.3", "--level", "mandatory"}, ExitOK,
+			[]string{"name: staging", "stacks: ['*/staging']", "{pack: aws-foundations, version: ^0.3, enforcementLevel: mandatory}"}, ""},
 		{[]string{"groups", "edit", "staging", "--add-stack", "qa", "--set-level", "aws-foundations=advisory", "--rename", "pre-prod"}, ExitOK,
 			[]string{"name: pre-prod", "stacks: ['*/staging', qa]", "enforcementLevel: advisory}"}, ""},
 		{[]string{"groups", "new", "nightly", "--mode", "audit", "--source", "file://../state", "--pack", "aws-foundations"}, ExitOK,

@@ -116,7 +116,7 @@ func unknownControls(p *engine.Pack) []string {
 			if err != nil || f.Control(id) != nil {
 				continue
 			}
-			out = append(out, fmt.Sprintf("warning: %s: %s/%s: %s has no control %q: the %s view will not select the policy for it",
+			out = append(out, fmt.Sprintf("%s: %s/%s: %s has no control %q: the %s view will not select the policy for it",
 				pol.Spec.ControlPos[i], p.Name, pol.Name, fw, id, fw))
 		}
 	}
