@@ -20,7 +20,7 @@ groups:
     default: true
     packs:
       - pack: aws-foundations
-        version: ^0.2
+        version: ^0.3
         enforcementLevel: ` + aws + `
       - pack: e2e-pack
         enforcementLevel: ` + e2e + `
