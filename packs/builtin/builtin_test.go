@@ -99,3 +99,20 @@ func TestDefaultLevels(t *testing.T) {
 		}
 	}
 }
+
+// TestStackReadsKnown: every built-in stack policy reaches resources only
+// through byType/referencing with literal types, so the analyzer decodes
+// only those on a large stack (packs/README.md, StackReads). A new policy
+// that scans resources would make every AnalyzeStack decode everything.
+func TestStackReadsKnown(t *testing.T) {
+	t.Parallel()
+	for _, name := range builtin.Names() {
+		p, err := engine.LoadFS(builtin.FS(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pats, all := p.StackReads(); all {
+			t.Errorf("%s: a stack policy reads every resource (patterns %v)", name, pats)
+		}
+	}
+}
