@@ -295,6 +295,7 @@ func (c *converter) value(v any, at *pathNode) (any, bool) {
 		return out, true
 	case []any:
 		var out []any
+		unknown := false
 		for i, e := range v {
 			if isScalar(e) {
 				continue
@@ -305,10 +306,15 @@ func (c *converter) value(v any, at *pathNode) (any, bool) {
 					out = append([]any(nil), v...)
 				}
 				out[i] = ce
+				_, isUnknown := ce.(*types.Unknown)
+				unknown = unknown || isUnknown
 			}
 		}
 		if out == nil {
 			return v, false
+		}
+		if unknown {
+			return newUnknownList(out), true // `in` is unknown, not false
 		}
 		return out, true
 	}
