@@ -111,9 +111,10 @@ func Map(name string) (*Report, error) {
 }
 
 // Evaluate is Map with each control's standing on the stacks of the
-// ledger. A policy counts when it ran under its built-in pack or under the
-// framework's view (a pack of another name may hold another policy of the
-// same name).
+// ledger. A policy counts when it ran under its built-in pack or under a
+// framework view (a CIS EKS view runs the Kubernetes policies a CIS
+// Kubernetes report asks about); a pack of another name may hold another
+// policy of the same name, and does not count.
 func Evaluate(name string, stacks []ledger.StackStanding) (*Report, error) {
 	r, err := Map(name)
 	if err != nil {
@@ -128,7 +129,10 @@ func Evaluate(name string, stacks []ledger.StackStanding) (*Report, error) {
 		var names []string // pack/policy as it may have run
 		for _, ref := range c.Policies {
 			_, pol, _ := strings.Cut(ref, "/")
-			names = append(names, ref, name+"/"+pol)
+			names = append(names, ref)
+			for _, view := range builtin.Frameworks() {
+				names = append(names, view+"/"+pol)
+			}
 		}
 		for _, st := range stacks {
 			ran := slices.ContainsFunc(st.Ran, func(p string) bool { return slices.Contains(names, p) })

@@ -44,8 +44,8 @@ func TestMap(t *testing.T) {
 }
 
 // TestEvaluate: a control fails on an open finding of one of its policies,
-// passes where they ran clean (under the built-in pack or the framework's
-// view), and a pack of another name that happens to hold a policy of the
+// passes where they ran clean (under the built-in pack or a framework
+// view, its own or another), and a pack of another name that happens to hold a policy of the
 // same name does not count.
 func TestEvaluate(t *testing.T) {
 	t.Parallel()
@@ -70,6 +70,7 @@ func TestEvaluate(t *testing.T) {
 		{Stack: "acme/web/prod", Ran: []string{ref}, Open: map[string]int{ref: 2}},
 		{Stack: "acme/web/dev", Ran: []string{fw + "/" + pol}, Open: map[string]int{}},
 		{Stack: "acme/web/other", Ran: []string{"acme/" + pol}, Open: map[string]int{"acme/" + pol: 5}},
+		{Stack: "acme/web/viewed", Ran: []string{builtin.Frameworks()[len(builtin.Frameworks())-1] + "/" + pol}, Open: map[string]int{}},
 	}
 	r, err := Evaluate(fw, stacks)
 	if err != nil {
@@ -81,7 +82,7 @@ func TestEvaluate(t *testing.T) {
 			got = c
 		}
 	}
-	if got.Status != Failing || got.Stacks != 2 || got.Failing != 1 || got.Open != 2 {
+	if got.Status != Failing || got.Stacks != 3 || got.Failing != 1 || got.Open != 2 {
 		t.Errorf("control %s: %+v", target.ID, got)
 	}
 	stacks[0].Open = map[string]int{}
@@ -90,12 +91,12 @@ func TestEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range r.Controls {
-		if c.ID == target.ID && (c.Status != Passing || c.Stacks != 2 || c.Failing != 0) {
+		if c.ID == target.ID && (c.Status != Passing || c.Stacks != 3 || c.Failing != 0) {
 			t.Errorf("control %s once clean: %+v", target.ID, c)
 		}
 	}
 	s := r.Summary
-	if s.Controls != len(r.Controls) || s.Passing+s.Failing+s.NotRun+s.NoPolicy+s.NotCheckable != s.Controls || s.Failing != 0 || s.Passing == 0 || s.Score != 1 || s.Stacks != 3 {
+	if s.Controls != len(r.Controls) || s.Passing+s.Failing+s.NotRun+s.NoPolicy+s.NotCheckable != s.Controls || s.Failing != 0 || s.Passing == 0 || s.Score != 1 || s.Stacks != 4 {
 		t.Errorf("summary %+v", s)
 	}
 }
