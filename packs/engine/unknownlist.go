@@ -16,7 +16,7 @@ import (
 type unknownList struct{ traits.Lister }
 
 func newUnknownList(elems []any) ref.Val {
-	return unknownList{types.NewDynamicList(types.DefaultTypeAdapter, elems).(traits.Lister)}
+	return unknownList{types.NewDynamicList(types.DefaultTypeAdapter, elems)}
 }
 
 func (l unknownList) Contains(v ref.Val) ref.Val {
