@@ -372,6 +372,32 @@ func TestPolicyAnalyze(t *testing.T) {
 	}
 }
 
+// TestNameScopeConfig: a Compliance-Ready --policy-pack-config carries over
+// through the real CLI: the engine validates excludeFor against the schema
+// Warden advertises, and Warden leaves the bucket it names out; a pattern
+// Warden cannot compile stops the run with a message naming the key.
+func TestNameScopeConfig(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "prod")
+	e.mustPulumi("up", "--yes", "--skip-preview") // no policies: the state to analyze
+	state := filepath.Join(t.TempDir(), "state.json")
+	e.mustPulumi("stack", "export", "--file", state)
+	pack := forms[0].pack(e)
+	out, _ := e.pulumi("policy", "analyze", "--file", state, "--policy-pack", pack)
+	contains(t, out, "s3-bucket-no-public-acl")
+	scoped := e.writeConfig(map[string]any{"s3-bucket-no-public-acl": map[string]any{"excludeFor": []any{"^si", "unrelated"}, "ignoreCase": true}})
+	out, _ = e.pulumi("policy", "analyze", "--file", state, "--policy-pack", pack, "--policy-pack-config", scoped)
+	if strings.Contains(out, "s3-bucket-no-public-acl") {
+		t.Errorf("the bucket excludeFor names is still judged:\n%s", out)
+	}
+	bad := e.writeConfig(map[string]any{"s3-bucket-no-public-acl": map[string]any{"excludeFor": []any{"(?<=lookbehind)"}}})
+	out, code := e.pulumi("policy", "analyze", "--file", state, "--policy-pack", pack, "--policy-pack-config", bad)
+	if code == 0 {
+		t.Fatalf("a pattern Warden cannot compile was accepted:\n%s", out)
+	}
+	contains(t, out, "at /excludeFor/0: not a regular expression Warden can use")
+}
+
 // TestBrokenHome: a home that does not load fails the run with a positioned
 // message; nothing runs unguarded.
 func TestBrokenHome(t *testing.T) {
