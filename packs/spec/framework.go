@@ -115,9 +115,11 @@ func ParseFramework(file string, data []byte) (*ControlFramework, error) {
 			d.Unknown(k, "framework", frameworkFields)
 		}
 	})
-	for _, key := range []string{"name", "title", "version", "packVersion", "controls"} {
-		d.require(root, key, d.ValueOf(root, key) != nil && (key == "controls" || d.Str(d.ValueOf(root, key)) != ""))
-	}
+	d.require(root, "name", f.Name != "")
+	d.require(root, "title", f.Title != "")
+	d.require(root, "version", f.Version != "")
+	d.require(root, "packVersion", f.PackVersion != "")
+	d.require(root, "controls", d.ValueOf(root, "controls") != nil)
 	return f, d.Errs.sorted()
 }
 
