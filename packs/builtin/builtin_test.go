@@ -3,6 +3,7 @@ package builtin_test
 import (
 	"bytes"
 	"io/fs"
+	"strings"
 	"testing"
 
 	"github.com/warden-policy/warden/packs/builtin"
@@ -113,6 +114,27 @@ func TestStackReadsKnown(t *testing.T) {
 		}
 		if pats, all := p.StackReads(); all {
 			t.Errorf("%s: a stack policy reads every resource (patterns %v)", name, pats)
+		}
+	}
+}
+
+// TestPolicyMetadata: every built-in policy says how bad a violation is,
+// which framework it comes from, how to fix it and where to read more, and
+// which controls it checks (possibly none): what reports and the console
+// show, and what framework views select by.
+func TestPolicyMetadata(t *testing.T) {
+	t.Parallel()
+	for _, name := range builtin.Names() {
+		p, err := builtin.Pack(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pol := range p.Policies {
+			ps := pol.Spec
+			if ps.Severity == "" || ps.Framework == nil || ps.Framework.Name == "" || ps.Framework.Reference == "" ||
+				ps.RemediationSteps == "" || !strings.HasPrefix(ps.URL, "https://") || ps.Controls == nil {
+				t.Errorf("%s: %s/%s lacks severity, framework, remediation steps, an https URL or controls", ps.Pos, name, pol.Name)
+			}
 		}
 	}
 }

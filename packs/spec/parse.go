@@ -171,6 +171,7 @@ func (d *decoder) policy(n *yaml.Node) *Policy {
 			pol.URL = d.Str(v)
 		case "controls":
 			if d.Kind(v, yaml.SequenceNode, "a list of framework controls (framework/control)") {
+				pol.Controls = []string{} // said, even when none: not nil
 				for _, c := range v.Content {
 					ref := d.Str(c)
 					if fw, id, ok := strings.Cut(ref, "/"); ref != "" && (!ok || !ValidName(fw) || id == "") {

@@ -126,7 +126,8 @@ type Policy struct {
 	// Controls are the framework controls the policy checks, each
 	// "framework/control" (cis-aws-3.0/5.2): a framework view selects the
 	// policies that name one of its controls. Framework is the one the
-	// engine reports; Controls may name several frameworks.
+	// engine reports; Controls may name several frameworks. Nil when the
+	// key is absent, empty when it says none.
 	Controls   []string
 	ControlPos []Pos
 
