@@ -121,6 +121,7 @@ func Evaluate(name string, stacks []ledger.StackStanding) (*Report, error) {
 		return nil, err
 	}
 	r.Summary.Stacks = len(stacks)
+	views := builtin.Frameworks()
 	for i := range r.Controls {
 		c := &r.Controls[i]
 		if c.Status != NotRun {
@@ -130,7 +131,7 @@ func Evaluate(name string, stacks []ledger.StackStanding) (*Report, error) {
 		for _, ref := range c.Policies {
 			_, pol, _ := strings.Cut(ref, "/")
 			names = append(names, ref)
-			for _, view := range builtin.Frameworks() {
+			for _, view := range views {
 				names = append(names, view+"/"+pol)
 			}
 		}

@@ -40,35 +40,42 @@ func Checked() fs.FS { return checked }
 
 // Names lists the built-in packs, sorted; the framework views are not
 // among them (Frameworks): they hold the same policies again.
-func Names() []string {
-	entries, _ := fs.ReadDir(files, ".")
-	var out []string
-	for _, e := range entries {
-		if _, err := fs.Stat(files, path.Join(e.Name(), spec.PackFile)); e.IsDir() && err == nil {
-			out = append(out, e.Name())
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return slices.Clone(packNames()) }
 
 // Frameworks lists the framework views, sorted.
-func Frameworks() []string {
-	entries, _ := fs.ReadDir(files, frameworksDir)
-	var out []string
-	for _, e := range entries {
-		if name, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() {
-			out = append(out, name)
+func Frameworks() []string { return slices.Clone(viewNames()) }
+
+// packNames and viewNames read the embedded tree once: it never changes,
+// and Has and Pack ask on every pack a home resolves.
+var (
+	packNames = sync.OnceValue(func() []string {
+		entries, _ := fs.ReadDir(files, ".")
+		var out []string
+		for _, e := range entries {
+			if _, err := fs.Stat(files, path.Join(e.Name(), spec.PackFile)); e.IsDir() && err == nil {
+				out = append(out, e.Name())
+			}
 		}
-	}
-	sort.Strings(out)
-	return out
-}
+		sort.Strings(out)
+		return out
+	})
+	viewNames = sync.OnceValue(func() []string {
+		entries, _ := fs.ReadDir(files, frameworksDir)
+		var out []string
+		for _, e := range entries {
+			if name, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() {
+				out = append(out, name)
+			}
+		}
+		sort.Strings(out)
+		return out
+	})
+)
 
 // Has reports whether name is a built-in pack or a framework view: a name
 // a group can use without publishing anything.
 func Has(name string) bool {
-	return slices.Contains(Names(), name) || slices.Contains(Frameworks(), name)
+	return slices.Contains(packNames(), name) || slices.Contains(viewNames(), name)
 }
 
 const frameworksDir = "frameworks"
@@ -103,7 +110,7 @@ func view(name string) (*engine.Pack, error) {
 	}
 	var sources []engine.Source
 	from := map[string]string{} // policy -> its pack
-	for _, src := range Names() {
+	for _, src := range packNames() {
 		p, err := Pack(src)
 		if err != nil {
 			return nil, err
@@ -154,7 +161,7 @@ var compiled sync.Map // name -> func() (*engine.Pack, error)
 // policies its stack's resource types reach.
 func Pack(name string) (*engine.Pack, error) {
 	f, _ := compiled.LoadOrStore(name, sync.OnceValues(func() (*engine.Pack, error) {
-		if slices.Contains(Frameworks(), name) {
+		if slices.Contains(viewNames(), name) {
 			return view(name)
 		}
 		asts, _ := checked.ReadFile("checked/" + name + ".bin") // none: compiled from source
